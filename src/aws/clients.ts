@@ -1,0 +1,88 @@
+/**
+ * One factory for every AWS client. CloudFront, Route53, ACM (for CloudFront certificates) and
+ * Lambda@Edge live in us-east-1; the rest in the requested region. Endpoints come from the SDK's
+ * standard `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` variables, so the same code runs
+ * against AWS and the local emulator.
+ */
+import { ACMClient } from '@aws-sdk/client-acm'
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront'
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams'
+import { IAMClient } from '@aws-sdk/client-iam'
+import { LambdaClient } from '@aws-sdk/client-lambda'
+import { Route53Client } from '@aws-sdk/client-route-53'
+import { S3Client } from '@aws-sdk/client-s3'
+import { STSClient } from '@aws-sdk/client-sts'
+import { VERSION } from '../version.js'
+
+/** CloudFront's control plane, its certificates and Lambda@Edge are all in us-east-1. */
+export const GLOBAL_REGION = 'us-east-1'
+
+export interface Clients {
+  readonly cloudfront: CloudFrontClient
+  readonly route53: Route53Client
+  /** ACM in us-east-1, where CloudFront certificates live. */
+  readonly acm: ACMClient
+  /** Lambda in us-east-1, for the Lambda@Edge router. */
+  readonly edgeLambda: LambdaClient
+  readonly iam: IAMClient
+  readonly sts: STSClient
+  /** Lambda in `region`, for the replication function. */
+  readonly lambda: LambdaClient
+  readonly dynamodb: DynamoDBClient
+  readonly streams: DynamoDBStreamsClient
+  readonly s3: S3Client
+}
+
+export interface ClientOptions {
+  region: string
+  maxAttempts?: number
+}
+
+/** Builds clients lazily: a command only creates those it uses. */
+export function createClients(options: ClientOptions): Clients {
+  const config = (region: string) => ({
+    region,
+    retryMode: 'adaptive',
+    maxAttempts: options.maxAttempts ?? 8,
+    customUserAgent: [['bluegreen-action', VERSION]] as [string, string][]
+  })
+  const cache = new Map<string, unknown>()
+  const lazy = <T>(key: string, make: () => T): T => {
+    if (!cache.has(key)) cache.set(key, make())
+    return cache.get(key) as T
+  }
+  const { region } = options
+  return {
+    get cloudfront() {
+      return lazy('cloudfront', () => new CloudFrontClient(config(GLOBAL_REGION)))
+    },
+    get route53() {
+      return lazy('route53', () => new Route53Client(config(GLOBAL_REGION)))
+    },
+    get acm() {
+      return lazy('acm', () => new ACMClient(config(GLOBAL_REGION)))
+    },
+    get edgeLambda() {
+      return lazy('edgeLambda', () => new LambdaClient(config(GLOBAL_REGION)))
+    },
+    get iam() {
+      return lazy('iam', () => new IAMClient(config(GLOBAL_REGION)))
+    },
+    get sts() {
+      return lazy('sts', () => new STSClient(config(region)))
+    },
+    get lambda() {
+      return lazy('lambda', () => new LambdaClient(config(region)))
+    },
+    get dynamodb() {
+      return lazy('dynamodb', () => new DynamoDBClient(config(region)))
+    },
+    get streams() {
+      return lazy('streams', () => new DynamoDBStreamsClient(config(region)))
+    },
+    get s3() {
+      return lazy('s3', () => new S3Client(config(region)))
+    }
+  }
+}

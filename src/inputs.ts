@@ -1,0 +1,520 @@
+/**
+ * Every input of the action (and flag of the CLI) parsed once into a typed request.
+ * Errors are collected, not thrown one at a time: a run reports every bad input together, each
+ * naming the input, the value and the rule. Nothing here touches the network.
+ */
+import { z } from 'zod'
+
+export const COMMANDS = [
+  'publish',
+  'replicate prepare',
+  'replicate status',
+  'replicate start',
+  'replicate stop',
+  'replicate terminate',
+  'replicate verify'
+] as const
+export type Command = (typeof COMMANDS)[number]
+export type ReplicateAction = 'prepare' | 'status' | 'start' | 'stop' | 'terminate' | 'verify'
+
+/** Names of every input, as in action.yml and as CLI flags. */
+export const INPUT_NAMES = [
+  'command',
+  'blue',
+  'green',
+  'ratio',
+  'blue-percent',
+  'green-percent',
+  'domain-name',
+  'blue-hostname',
+  'green-hostname',
+  'dns',
+  'update-green-alias',
+  'data-replicate',
+  'cleanup',
+  'cleanup-min-age',
+  'tables',
+  'private-ignore',
+  'public-ignore',
+  'segment',
+  'segments',
+  'dry-run',
+  'wait',
+  'wait-timeout',
+  'region'
+] as const
+export type InputName = (typeof INPUT_NAMES)[number]
+export type RawInputs = Partial<Record<InputName, string>>
+
+/** How the operator named an environment. */
+export type EnvRef =
+  | { kind: 'distribution'; id: string }
+  | { kind: 'alias'; alias: string }
+  | { kind: 'deep'; env: string | undefined; hash: string }
+
+/** Traffic weights, reduced by their gcd (90:10 becomes 9:1); never both zero. */
+export interface Weights {
+  blue: number
+  green: number
+}
+
+export type DnsMode = 'auto' | 'route53' | 'manual'
+
+/** A blue table (or DEEP model name) and, when given as `blue=green`, its green partner. */
+export interface TableSpec {
+  blue: string
+  green?: string
+}
+
+interface CommonRequest {
+  blue: EnvRef
+  green: EnvRef
+  region: string
+  dryRun: boolean
+  wait: boolean
+  waitTimeoutMs: number
+  /** Tables to replicate; empty means every blue table with a green partner. */
+  tables: TableSpec[]
+}
+
+export interface PublishRequest extends CommonRequest {
+  command: 'publish'
+  weights: Weights
+  /** D, e.g. www.deep.mg */
+  domainName: string
+  /** A, e.g. deep.mg; the wildcard W is `*.${apex}` */
+  apex: string
+  /** B1, e.g. www1.deep.mg */
+  blueHostname: string
+  /** G2, e.g. www2.deep.mg */
+  greenHostname: string
+  dns: DnsMode
+  updateGreenAlias: boolean
+  dataReplicate: boolean
+  cleanup: boolean
+  cleanupMinAgeMs: number
+}
+
+export interface ReplicateRequest extends CommonRequest {
+  command: 'replicate'
+  action: ReplicateAction
+  privateIgnore: string[]
+  publicIgnore: string[]
+  /** Total scan segments of the backfill. */
+  segments: number
+  /** The one segment this job scans (matrix sharing); undefined: all of them. */
+  segment: number | undefined
+}
+
+export type Request = PublishRequest | ReplicateRequest
+
+export interface InputIssue {
+  input: InputName
+  value: string
+  message: string
+}
+
+/** Bad input: carries every issue found, each naming the input, the value and the rule. */
+export class InputError extends Error {
+  constructor(readonly issues: InputIssue[]) {
+    super(
+      issues.length === 1
+        ? formatIssue(issues[0] as InputIssue)
+        : `${issues.length} inputs are invalid:\n${issues.map((i) => `  - ${formatIssue(i)}`).join('\n')}`
+    )
+    this.name = 'InputError'
+  }
+}
+
+function formatIssue(issue: InputIssue): string {
+  return `input '${issue.input}' = ${JSON.stringify(issue.value)}: ${issue.message}`
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field parsers: each turns a string into a value or reports an issue through zod's context.
+
+/** DEEP's environment hash: 8 lower-case letters or digits (abcd1234, wxyz0987). */
+const HASH = /^[a-z0-9]{8}$/
+const ENV_NAME = /^[a-z][a-z0-9-]{0,31}$/
+const DISTRIBUTION_ID = /^[A-Za-z0-9]{1,128}$/
+const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
+
+/** A parser's answer: the value, or the rule the input broke. */
+export type Parse<T> = { ok: true; value: T } | { ok: false; error: string }
+const ok = <T>(value: T): Parse<T> => ({ ok: true, value })
+const err = <T>(error: string): Parse<T> => ({ ok: false, error })
+
+/** Parses `blue:green` weights; `:`, `/` and `|` separate them. */
+export function parseRatio(value: string): Parse<Weights> {
+  const parts = value.trim().split(/[:/|]/)
+  if (parts.length !== 2) {
+    return err('must be two weights blue:green, such as 9:1, 1:1 or 0:1 (separators : / |)')
+  }
+  const [b, g] = parts.map((p) => p.trim()) as [string, string]
+  if (b === '' || g === '') return err('both sides need a weight, such as 9:1 or 0:1')
+  if (!/^\d+$/.test(b) || !/^\d+$/.test(g)) {
+    return err('weights must be whole numbers of 0 or more, such as 9:1 or 2:9')
+  }
+  if (b.length > 9 || g.length > 9)
+    return err('weights must be below 1000000000; use a smaller ratio')
+  const blue = Number(b)
+  const green = Number(g)
+  if (blue === 0 && green === 0) {
+    return err('0:0 sends traffic nowhere; use 1:0 (all blue) or 0:1 (all green)')
+  }
+  return ok(reduce(blue, green))
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b)
+}
+
+export function reduce(blue: number, green: number): Weights {
+  const d = gcd(blue, green)
+  return { blue: blue / d, green: green / d }
+}
+
+/** Parses an environment reference by its shape (never by prefix: emulator ids differ). */
+export function parseEnvRef(raw: string): Parse<EnvRef> {
+  const value = raw.trim()
+  if (value.includes(':')) {
+    const parts = value.toLowerCase().split(':')
+    if (parts.length !== 2) return err('env:hash takes exactly one colon, such as prod:wxyz0987')
+    const [a, b] = parts as [string, string]
+    // env:hash is the canonical order; hash:env when only the first side is hash-shaped.
+    if (HASH.test(b) && ENV_NAME.test(a)) return ok({ kind: 'deep', env: a, hash: b })
+    if (HASH.test(a) && ENV_NAME.test(b)) return ok({ kind: 'deep', env: b, hash: a })
+    return err('must be env:hash (or hash:env) with an 8-character hash, such as stage:abcd1234')
+  }
+  if (value.includes('.')) {
+    const host = parseHostname(value)
+    return host.ok ? ok({ kind: 'alias', alias: host.value }) : host
+  }
+  // A bare hash is lower-case; CloudFront (and emulator) distribution ids are upper-case.
+  if (HASH.test(value)) return ok({ kind: 'deep', env: undefined, hash: value })
+  if (DISTRIBUTION_ID.test(value)) return ok({ kind: 'distribution', id: value })
+  return err(
+    'must be a CloudFront distribution id (E2QWRUHAPOMQZL), an alias it holds (www1.deep.mg) or env:hash (prod:wxyz0987)'
+  )
+}
+
+/** A hostname, lower-cased, without a trailing dot. */
+export function parseHostname(raw: string): Parse<string> {
+  const value = raw.trim().toLowerCase().replace(/\.$/, '')
+  if (/^[a-z][a-z0-9+.-]*:\/\//.test(value) || value.includes('/')) {
+    return err('looks like a URL; give only the hostname, such as www.deep.mg')
+  }
+  if (value.startsWith('*')) return err('must be an exact hostname, not a wildcard')
+  if (value.length > 253) return err('is longer than 253 characters')
+  if (value.split('.').some((l) => !LABEL.test(l))) {
+    return err('is not a hostname: labels of letters, digits and inner hyphens, separated by dots')
+  }
+  return ok(value)
+}
+
+const DURATION = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/
+
+/** `90m`, `24h`, `1h30m`, `2d`, `45s` → milliseconds. */
+export function parseDuration(raw: string): Parse<number> {
+  const value = raw.trim()
+  const m = DURATION.exec(value)
+  if (value === '' || m === null) {
+    return err('must be a duration such as 90m, 24h, 1h30m or 45s (units d, h, m, s)')
+  }
+  const [, d, h, min, s] = m
+  const hours = Number(d ?? 0) * 24 + Number(h ?? 0)
+  return ok((hours * 60 + Number(min ?? 0)) * 60_000 + Number(s ?? 0) * 1000)
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '' && !s.startsWith('#'))
+}
+
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/
+
+function parseTables(value: string): Parse<TableSpec[]> {
+  const specs: TableSpec[] = []
+  for (const item of splitList(value)) {
+    const [blue = '', green, extra] = item.split('=').map((s) => s.trim())
+    if (extra !== undefined) return err(`'${item}' has more than one '='; write blue=green`)
+    for (const name of green === undefined ? [blue] : [blue, green]) {
+      if (!TABLE_NAME.test(name)) {
+        return err(`'${name}' is not a DynamoDB table or model name (3-255 of A-Z a-z 0-9 _ . -)`)
+      }
+    }
+    if (green === blue) return err(`'${item}' pairs a table with itself`)
+    specs.push(green === undefined ? { blue } : { blue, green })
+  }
+  return ok(specs)
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/
+
+// zod turns a parser into a schema that reports the parser's rule as the issue.
+function field<T>(parse: (value: string) => Parse<T>) {
+  return z.string().transform((value, ctx) => {
+    const result = parse(value)
+    if (result.ok) return result.value
+    ctx.addIssue({ code: 'custom', message: result.error })
+    return z.NEVER
+  })
+}
+
+const bool = field((v) =>
+  v === 'true' ? ok(true) : v === 'false' ? ok(false) : err<boolean>("must be 'true' or 'false'")
+)
+
+const percent = z
+  .string()
+  .regex(/^\d{1,3}$/, 'must be a whole number from 0 to 100')
+  .transform(Number)
+  .refine((n) => n <= 100, 'must be a whole number from 0 to 100')
+
+const count = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,7}$/, `must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `must be a whole number from ${min} to ${max}`)
+
+/** Field schemas; a field that is absent (or empty) takes the default applied in parseInputs. */
+const FIELDS = {
+  command: z.enum(COMMANDS, { error: `must be one of: ${COMMANDS.join(', ')}` }),
+  blue: field(parseEnvRef),
+  green: field(parseEnvRef),
+  ratio: field(parseRatio),
+  'blue-percent': percent,
+  'green-percent': percent,
+  'domain-name': field(parseHostname),
+  'blue-hostname': field(parseHostname),
+  'green-hostname': field(parseHostname),
+  dns: z.enum(['auto', 'route53', 'manual'], { error: 'must be one of: auto, route53, manual' }),
+  'update-green-alias': bool,
+  'data-replicate': bool,
+  cleanup: bool,
+  'cleanup-min-age': field(parseDuration),
+  tables: field(parseTables),
+  'private-ignore': z.string().transform(splitList),
+  'public-ignore': z.string().transform(splitList),
+  segment: count(0, 999_999),
+  segments: count(1, 1_000_000),
+  'dry-run': bool,
+  wait: bool,
+  'wait-timeout': field(parseDuration),
+  region: z.string().regex(REGION, 'must be an AWS region such as us-east-1 or eu-west-2')
+} satisfies Record<InputName, z.ZodType>
+
+type Parsed = { [K in InputName]?: z.output<(typeof FIELDS)[K]> }
+
+export interface ParseOptions {
+  /** Region used when the input is empty (the action passes AWS_REGION / AWS_DEFAULT_REGION). */
+  defaultRegion?: string | undefined
+}
+
+/** Parses every input; throws InputError listing every issue found. */
+export function parseInputs(raw: RawInputs, options: ParseOptions = {}): Request {
+  const issues: InputIssue[] = []
+  const parsed: Parsed = {}
+  const rawOf = (name: InputName): string => raw[name]?.trim() ?? ''
+  const fail = (input: InputName, message: string): void => {
+    issues.push({ input, value: rawOf(input), message })
+  }
+
+  for (const name of INPUT_NAMES) {
+    const value = rawOf(name)
+    if (value === '') continue
+    const result = FIELDS[name].safeParse(value)
+    if (result.success) {
+      ;(parsed as Record<string, unknown>)[name] = result.data
+    } else {
+      fail(name, result.error.issues[0]?.message ?? 'is invalid')
+    }
+  }
+  const has = (name: InputName): boolean => rawOf(name) !== ''
+  const valid = (name: InputName): boolean => has(name) && parsed[name] !== undefined
+
+  const command: Command = parsed.command ?? 'publish'
+
+  // blue / green: required, and different (unless env:hash with the same hash, other envs).
+  for (const side of ['blue', 'green'] as const) {
+    if (!has(side)) fail(side, 'is required: a distribution id, an alias it holds, or env:hash')
+  }
+  if (
+    parsed.blue !== undefined &&
+    parsed.green !== undefined &&
+    sameEnv(parsed.blue, parsed.green)
+  ) {
+    fail(
+      'green',
+      `is the same environment as blue (${rawOf('blue')}); give two different ones (env:hash pairs may share the hash when the envs differ)`
+    )
+  }
+
+  const region = parsed.region ?? options.defaultRegion ?? 'us-east-1'
+  if (!has('region') && !REGION.test(region)) {
+    issues.push({
+      input: 'region',
+      value: region,
+      message: 'the default region (AWS_REGION) is not a region such as us-east-1'
+    })
+  }
+
+  const segments = parsed.segments ?? 4
+  if (parsed.segment !== undefined && parsed.segment >= segments) {
+    fail(
+      'segment',
+      `must be below segments (${segments}); segments are numbered 0 to ${segments - 1}`
+    )
+  }
+
+  const common = {
+    region,
+    dryRun: parsed['dry-run'] ?? false,
+    wait: parsed.wait ?? true,
+    waitTimeoutMs: parsed['wait-timeout'] ?? 30 * 60_000,
+    tables: parsed.tables ?? []
+  }
+  if (valid('wait-timeout') && common.waitTimeoutMs === 0)
+    fail('wait-timeout', 'must be longer than 0s')
+
+  if (command === 'publish') {
+    const weights = resolveWeights(parsed, rawOf, fail)
+    const names = resolveNames(parsed, has, valid, fail)
+    if (issues.length > 0) throw new InputError(issues)
+    return {
+      command,
+      blue: parsed.blue as EnvRef,
+      green: parsed.green as EnvRef,
+      ...common,
+      weights: weights as Weights,
+      ...(names as NonNullable<typeof names>),
+      dns: parsed.dns ?? 'auto',
+      updateGreenAlias: parsed['update-green-alias'] ?? false,
+      dataReplicate: parsed['data-replicate'] ?? false,
+      cleanup: parsed.cleanup ?? false,
+      cleanupMinAgeMs: parsed['cleanup-min-age'] ?? 24 * 3_600_000
+    }
+  }
+
+  if (issues.length > 0) throw new InputError(issues)
+  return {
+    command: 'replicate',
+    action: command.slice('replicate '.length) as ReplicateAction,
+    blue: parsed.blue as EnvRef,
+    green: parsed.green as EnvRef,
+    ...common,
+    privateIgnore: parsed['private-ignore'] ?? [],
+    publicIgnore: parsed['public-ignore'] ?? [],
+    segments,
+    segment: parsed.segment
+  }
+}
+
+function sameEnv(a: EnvRef, b: EnvRef): boolean {
+  if (a.kind === 'deep' && b.kind === 'deep') {
+    return a.hash === b.hash && (a.env === b.env || a.env === undefined || b.env === undefined)
+  }
+  if (a.kind === 'distribution' && b.kind === 'distribution') return a.id === b.id
+  if (a.kind === 'alias' && b.kind === 'alias') return a.alias === b.alias
+  return false
+}
+
+/** ratio and/or percents → exact weights; defaults to the seed's 0 blue / 100 green. */
+function resolveWeights(
+  parsed: Parsed,
+  rawOf: (n: InputName) => string,
+  fail: (input: InputName, message: string) => void
+): Weights | undefined {
+  const bp = parsed['blue-percent']
+  const gp = parsed['green-percent']
+  let fromPercent: Weights | undefined
+  if (bp !== undefined && gp !== undefined) {
+    if (bp + gp !== 100) {
+      fail(
+        'green-percent',
+        `blue-percent ${bp} + green-percent ${gp} = ${bp + gp}; the two must add up to 100`
+      )
+    } else fromPercent = reduce(bp, gp)
+  } else if (bp !== undefined) fromPercent = reduce(bp, 100 - bp)
+  else if (gp !== undefined) fromPercent = reduce(100 - gp, gp)
+
+  const ratio = parsed.ratio
+  if (ratio !== undefined && fromPercent !== undefined) {
+    if (ratio.blue * fromPercent.green !== ratio.green * fromPercent.blue) {
+      const which = bp !== undefined ? 'blue-percent' : 'green-percent'
+      fail(which, `disagrees with ratio ${rawOf('ratio')}; give one of them, or values that agree`)
+    }
+  }
+  if (rawOf('ratio') !== '' && ratio === undefined) return undefined
+  if (
+    (rawOf('blue-percent') !== '' && bp === undefined) ||
+    (rawOf('green-percent') !== '' && gp === undefined)
+  ) {
+    return undefined
+  }
+  return ratio ?? fromPercent ?? { blue: 0, green: 1 }
+}
+
+function resolveNames(
+  parsed: Parsed,
+  has: (n: InputName) => boolean,
+  valid: (n: InputName) => boolean,
+  fail: (input: InputName, message: string) => void
+): { domainName: string; apex: string; blueHostname: string; greenHostname: string } | undefined {
+  if (!has('domain-name')) {
+    fail('domain-name', 'is required for publish: the hostname viewers use, such as www.deep.mg')
+    return undefined
+  }
+  const domainName = parsed['domain-name']
+  if (domainName === undefined) return undefined
+  const [label, ...rest] = domainName.split('.')
+  if (rest.length < 2 || label === undefined) {
+    fail(
+      'domain-name',
+      'needs a subdomain of a registered domain, such as www.deep.mg: its parent (deep.mg) carries the wildcard alias *.deep.mg'
+    )
+    return undefined
+  }
+  const apex = rest.join('.')
+  const blueHostname = parsed['blue-hostname'] ?? `${label}1.${apex}`
+  const greenHostname = parsed['green-hostname'] ?? `${label}2.${apex}`
+  let ok = true
+  for (const [input, host] of [
+    ['blue-hostname', blueHostname],
+    ['green-hostname', greenHostname]
+  ] as const) {
+    if (has(input) && !valid(input)) {
+      ok = false
+      continue
+    }
+    if (!host.endsWith(`.${apex}`) || host.slice(0, -apex.length - 1).includes('.')) {
+      fail(
+        input,
+        `must be one label under ${apex} (such as ${label}1.${apex}) so that *.${apex} covers it`
+      )
+      ok = false
+    } else if (host === domainName) {
+      fail(input, `must differ from domain-name ${domainName}`)
+      ok = false
+    }
+  }
+  if (ok && blueHostname === greenHostname) {
+    fail('green-hostname', `must differ from blue-hostname ${blueHostname}`)
+    ok = false
+  }
+  return ok ? { domainName, apex, blueHostname, greenHostname } : undefined
+}
+
+/** Percent of traffic to each side, exact to two decimals (2:9 → 18.18 / 81.82). */
+export function percents(w: Weights): { blue: string; green: string } {
+  const total = w.blue + w.green
+  const fmt = (n: number): string => String(Math.round((n * 10000) / total) / 100)
+  return { blue: fmt(w.blue), green: fmt(w.green) }
+}
+
+export function formatRatio(w: Weights): string {
+  return `${w.blue}:${w.green}`
+}
