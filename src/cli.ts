@@ -6,8 +6,6 @@
  */
 import { createInterface } from 'node:readline/promises'
 import { parseArgs } from 'node:util'
-import { createClients } from './aws/clients.js'
-import { runCommand } from './commands.js'
 import { describeError } from './errors.js'
 import {
   COMMANDS,
@@ -143,8 +141,8 @@ export async function main(argv: string[]): Promise<number> {
     })
     report.dryRun = request.dryRun
     const interactive = process.stdin.isTTY && process.stderr.isTTY
-    await runCommand(request, {
-      clients: createClients({ region: request.region }),
+    const { execute } = await import('./execute.js')
+    await execute(request, {
       log: terminalLogger,
       report,
       confirm: interactive ? askYesNo : undefined,

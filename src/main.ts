@@ -3,9 +3,6 @@
  * @actions/core; domain code reports through the Logger and the Report.
  */
 import * as core from '@actions/core'
-import { context as github } from '@actions/github'
-import { createClients } from './aws/clients.js'
-import { runCommand } from './commands.js'
 import { describeError } from './errors.js'
 import { INPUT_NAMES, parseInputs, type RawInputs } from './inputs.js'
 import type { Logger } from './log.js'
@@ -19,14 +16,14 @@ export async function run(): Promise<void> {
       defaultRegion: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION
     })
     report.dryRun = request.dryRun
-    await runCommand(request, {
-      clients: createClients({ region: request.region }),
+    const { execute } = await import('./execute.js')
+    await execute(request, {
       log: actionsLogger,
       report,
       confirm: undefined,
       now: () => new Date(),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      runUrl: runUrl()
+      runUrl: await runUrl()
     })
   } catch (error) {
     report.error = describeError(error)
@@ -54,8 +51,10 @@ const actionsLogger: Logger = {
   group: (title, fn) => core.group(title, fn)
 }
 
-function runUrl(): string | undefined {
-  const { serverUrl, runId } = github
+/** The workflow run's URL (loaded lazily: @actions/github is large and only needed here). */
+async function runUrl(): Promise<string | undefined> {
+  const { context } = await import('@actions/github')
+  const { serverUrl, runId } = context
   const repo = process.env.GITHUB_REPOSITORY
   return repo !== undefined && runId ? `${serverUrl}/${repo}/actions/runs/${runId}` : undefined
 }
