@@ -82,11 +82,19 @@ export function stickyCookie(config: RouterConfig, colour: Colour): string {
   return `${config.cookieName}=${colour}; Max-Age=${config.cookieMaxAgeSeconds}; Path=/; Secure; HttpOnly; SameSite=Lax`
 }
 
-/** The 302 that sends the viewer to its colour and remembers it. */
-export function redirect(config: RouterConfig, routing: Routing): CloudFrontResultResponse {
+/**
+ * The redirect that sends the viewer to its colour and remembers it: 302 for GET and HEAD, 307
+ * for other methods (a browser turns a 302 POST into a GET and loses the body; 307 keeps both).
+ */
+export function redirect(
+  config: RouterConfig,
+  routing: Routing,
+  method = 'GET'
+): CloudFrontResultResponse {
+  const keepMethod = method !== 'GET' && method !== 'HEAD'
   return {
-    status: '302',
-    statusDescription: 'Found',
+    status: keepMethod ? '307' : '302',
+    statusDescription: keepMethod ? 'Temporary Redirect' : 'Found',
     headers: {
       location: [{ key: 'Location', value: routing.location }],
       'cache-control': [{ key: 'Cache-Control', value: 'no-store' }],
@@ -120,8 +128,11 @@ export function createHandler(
     let request: CloudFrontRequest | undefined
     try {
       request = event.Records[0]?.cf.request
-      if (config === undefined || request === undefined) return Promise.resolve(request)
-      return Promise.resolve(redirect(config, route(config, request, random)))
+      // A CORS preflight cannot follow a redirect: OPTIONS goes to the origin like a fallback.
+      if (config === undefined || request === undefined || request.method === 'OPTIONS') {
+        return Promise.resolve(request)
+      }
+      return Promise.resolve(redirect(config, route(config, request, random), request.method))
     } catch (error) {
       try {
         onError?.(error)

@@ -102,6 +102,28 @@ describe('createHandler', () => {
     expect(result).toEqual(expected)
   })
 
+  test.each([
+    ['HEAD', '302'],
+    ['POST', '307'],
+    ['PUT', '307'],
+    ['DELETE', '307']
+  ])(
+    'a %s request is redirected with %s (307 keeps the method and body)',
+    async (method, status) => {
+      const handler = createHandler(CONFIG, { random: () => 0.01 })
+      const result = await handler(viewerEvent({ ...viewerRequest('/form'), method }))
+      expect(result).toMatchObject({
+        status,
+        headers: { location: [{ value: 'https://www2.deep.mg/form' }] }
+      })
+    }
+  )
+
+  test('a CORS preflight (OPTIONS) goes to the origin: it cannot follow a redirect', async () => {
+    const request = { ...viewerRequest('/api'), method: 'OPTIONS' }
+    await expect(createHandler(CONFIG)(viewerEvent(request))).resolves.toBe(request)
+  })
+
   test('the cookie records the colour chosen by an override', () => {
     expect(stickyCookie(withWeights(1, 0), 'green')).toMatch(/^bluegreen=green; /)
   })
