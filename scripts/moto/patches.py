@@ -1,3 +1,188 @@
 """Patches to moto 5.2.5 that make it closer to AWS where the action's central paths depend on
 it. Each patch is small, named after the AWS behaviour it restores, and only changes what moto
 gets wrong. Nothing here is reachable from the action's own code."""
+import os
+
+# --- AWS managed IAM policies exist (AWSLambdaBasicExecutionRole for the edge role) ----------
+os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+
+from moto.acm.models import acm_backends  # noqa: E402
+from moto.cloudfront import models as cf  # noqa: E402
+from moto.cloudfront.exceptions import CloudFrontException  # noqa: E402
+from moto.moto_api import state_manager  # noqa: E402
+
+# --- Status: an update makes a distribution InProgress; it is Deployed after the next read ----
+# (moto: "immediate", i.e. always Deployed). One read keeps the suite fast; waiters still see the
+# reset after every update.
+state_manager.register_default_transition(
+    "cloudfront::distribution", transition={"progression": "manual", "times": 1}
+)
+
+
+def _mark_in_progress(dist: "cf.Distribution") -> None:
+    dist.status = "InProgress"
+    dist._tick = 0
+
+
+# --- Cache behaviours keep their LambdaFunctionAssociations / FunctionAssociations -----------
+# (moto: always Quantity 0, so the router's edge function was invisible).
+def _associations(config, key):
+    value = config.get(key) or {}
+    items = value.get("Items") or []
+    if isinstance(items, dict):  # one <Item> parses as a dict, several as a list of dicts
+        items = list(items.values())[0]
+        items = items if isinstance(items, list) else [items]
+    if not items:
+        return {"Quantity": 0}
+    return {"Quantity": len(items), "Items": items}
+
+
+_behaviour_init = cf.DefaultCacheBehaviour.__init__
+
+
+def _behaviour_init_keeping_associations(self, config):
+    _behaviour_init(self, config)
+    self.lambda_function_associations = _associations(config, "LambdaFunctionAssociations")
+    self.function_associations = _associations(config, "FunctionAssociations")
+
+
+cf.DefaultCacheBehaviour.__init__ = _behaviour_init_keeping_associations
+
+
+# --- Errors AWS raises that moto does not ----------------------------------------------------
+class CNAMEAlreadyExists(CloudFrontException):
+    def __init__(self, alias: str, holder: str) -> None:
+        super().__init__(
+            "CNAMEAlreadyExists",
+            f"One or more of the CNAMEs you provided are already associated with a different resource. ({alias} is held by {holder})",
+        )
+
+
+class PreconditionFailed(CloudFrontException):
+    def __init__(self) -> None:
+        super().__init__(
+            "PreconditionFailed",
+            "The precondition in one or more of the request fields evaluated to false.",
+        )
+
+
+class DistributionNotDisabled(CloudFrontException):
+    def __init__(self) -> None:
+        super().__init__(
+            "DistributionNotDisabled",
+            "The distribution you are trying to delete has not been disabled (and Deployed).",
+        )
+
+
+class InvalidViewerCertificate(CloudFrontException):
+    def __init__(self, alias: str) -> None:
+        super().__init__(
+            "InvalidViewerCertificate",
+            f"The specified SSL certificate doesn't exist, isn't in us-east-1 region, isn't valid, or doesn't include a valid certificate chain. ({alias} is not covered)",
+        )
+
+
+def _aliases(config) -> list:
+    aliases = config.get("Aliases") or {}
+    items = aliases.get("Items") or []
+    if isinstance(items, dict):
+        items = list(items.values())[0]
+        items = items if isinstance(items, list) else [items]
+    return [str(a).lower() for a in items]
+
+
+def _held_aliases(dist) -> list:
+    items = dist.distribution_config.Aliases.get("Items") or []
+    if isinstance(items, dict):
+        items = list(items.values())[0]
+        items = items if isinstance(items, list) else [items]
+    return [str(a).lower() for a in items]
+
+
+def _covers(names, host: str) -> bool:
+    for name in names:
+        name = name.lower()
+        if name == host:
+            return True
+        if name.startswith("*.") and not host.startswith("*.") and "." in host:
+            if host.split(".", 1)[1] == name[2:]:
+                return True
+    return False
+
+
+def _check(backend, config, self_id) -> None:
+    """CNAMEAlreadyExists (an alias, wildcard or exact, on one distribution only) and
+    certificate coverage of every alias (ACM in us-east-1)."""
+    aliases = _aliases(config)
+    for other in backend.distributions.values():
+        if other.distribution_id == self_id:
+            continue
+        held = set(_held_aliases(other))
+        for alias in aliases:
+            if alias in held:
+                raise CNAMEAlreadyExists(alias, other.distribution_id)
+    if not aliases:
+        return
+    cert = config.get("ViewerCertificate") or {}
+    arn = cert.get("ACMCertificateArn") or ""
+    if not arn:
+        if cert.get("IAMCertificateId"):
+            return
+        raise InvalidViewerCertificate(aliases[0])
+    try:
+        bundle = acm_backends[backend.account_id]["us-east-1"].get_certificate(arn)
+    except Exception:
+        raise InvalidViewerCertificate(aliases[0])
+    names = list(bundle.sans) + ([bundle.common_name] if bundle.common_name else [])
+    for alias in aliases:
+        if not _covers(names, alias):
+            raise InvalidViewerCertificate(alias)
+
+
+_create = cf.CloudFrontBackend.create_distribution_with_tags
+
+
+def _create_checked(self, distribution_config, tags):
+    _check(self, distribution_config, None)
+    dist, location, etag = _create(self, distribution_config, tags)
+    _mark_in_progress(dist)
+    return dist, location, etag
+
+
+cf.CloudFrontBackend.create_distribution_with_tags = _create_checked
+
+
+# --- ETags: a new ETag on every change, and IfMatch must equal it -----------------------------
+_update = cf.CloudFrontBackend.update_distribution
+
+
+def _update_checked(self, dist_config, _id, if_match):
+    dist = self.distributions.get(_id)
+    if dist is not None and if_match and if_match != dist.etag:
+        raise PreconditionFailed()
+    if dist is not None and dist_config:
+        _check(self, dist_config, _id)
+    dist, location, _ = _update(self, dist_config, _id, if_match)
+    dist.etag = cf.random_id()
+    _mark_in_progress(dist)
+    return dist, location, dist.etag
+
+
+cf.CloudFrontBackend.update_distribution = _update_checked
+
+
+# --- Delete only a disabled, Deployed distribution, with the current ETag ---------------------
+_delete = cf.CloudFrontBackend.delete_distribution
+
+
+def _delete_checked(self, distribution_id, if_match):
+    dist = self.distributions.get(distribution_id)
+    if dist is not None and if_match:
+        if if_match != dist.etag:
+            raise PreconditionFailed()
+        if dist.distribution_config.Enabled in (True, "true") or dist.status != "Deployed":
+            raise DistributionNotDisabled()
+    _delete(self, distribution_id, if_match)
+
+
+cf.CloudFrontBackend.delete_distribution = _delete_checked

@@ -1,0 +1,646 @@
+/**
+ * The planner, with plain data. Each plan is replayed by an independent simulator of CloudFront
+ * (not the planner's own safety check): after every mutating step, every mix of "deployed / not
+ * yet" of the distributions changed since the last barrier must keep the invariant of DESIGN.md
+ * 2, the control plane must accept the step (one holder per alias, certificate coverage), and the
+ * plan must end in the target state.
+ */
+import fc from 'fast-check'
+import { strFromU8, unzipSync } from 'fflate'
+import { validateConfig } from '../../edge/config.js'
+import { BlueGreenError } from '../../src/errors.js'
+import { edgeFunctionName } from '../../src/publish/discover.js'
+import { buildEdgePackage } from '../../src/publish/edge-package.js'
+import {
+  CLEANUP_WARNING,
+  type DistFacts,
+  type DistKey,
+  type Observed,
+  plan,
+  type PlanRequest,
+  type RouterFacts,
+  type RouterMode,
+  type Step
+} from '../../src/publish/plan.js'
+
+const D = 'www.deep.mg'
+const W = '*.deep.mg'
+const B1 = 'www1.deep.mg'
+const G2 = 'www2.deep.mg'
+const names = { domain: D, apex: 'deep.mg', wildcard: W, blueHost: B1, greenHost: G2 }
+const WILDCARD_CERT = ['deep.mg', W]
+const NOW = new Date('2026-06-01T12:00:00Z')
+
+function dist(id: string, aliases: string[], extra: Partial<DistFacts> = {}): DistFacts {
+  return {
+    id,
+    domainName: `${id.toLowerCase()}.cloudfront.net`,
+    enabled: true,
+    aliases,
+    certNames: WILDCARD_CERT,
+    certificate: `arn:aws:acm:us-east-1:1:certificate/${id}`,
+    ipv6: false,
+    deployed: true,
+    ...extra
+  }
+}
+
+function router(
+  aliases: string[],
+  mode: RouterMode,
+  extra: Partial<RouterFacts> = {}
+): RouterFacts {
+  return { ...dist('R', aliases), mode, tags: {}, ...extra }
+}
+
+function observed(parts: {
+  blue: string[]
+  green: string[]
+  router?: RouterFacts
+  extra?: Partial<Observed>
+}): Observed {
+  return {
+    names,
+    blue: dist('B', parts.blue),
+    green: dist('G', parts.green),
+    router: parts.router,
+    others: [],
+    dnsMode: 'manual',
+    records: [],
+    edgeFunctionExists: parts.router !== undefined,
+    ...parts.extra
+  }
+}
+
+function request(ratio: string, extra: Partial<PlanRequest> = {}): PlanRequest {
+  const [blue = 0, green = 0] = ratio.split(':').map(Number)
+  return {
+    weights: { blue, green },
+    dns: 'auto',
+    cleanup: false,
+    cleanupMinAgeMs: 24 * 3_600_000,
+    greenAliasConsent: false,
+    wait: true,
+    now: NOW,
+    ...extra
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// An independent simulator: configs as the control plane has them, and as edges may see them.
+
+type Serves = 'blue' | 'green' | 'router' | 'other'
+interface Config {
+  exists: boolean
+  aliases: string[]
+  enabled: boolean
+  serves: Serves
+  certNames: string[]
+}
+type Configs = Record<DistKey, Config>
+
+function servesOf(mode: RouterMode | 'keep', previous: Serves): Serves {
+  switch (mode) {
+    case 'edge':
+    case 'edge-stale':
+      return 'router'
+    case 'pass-blue':
+      return 'blue'
+    case 'pass-green':
+      return 'green'
+    case 'other':
+      return 'other'
+    case 'keep':
+      return previous
+  }
+}
+
+function initialConfigs(o: Observed): Configs {
+  const r = o.router
+  return {
+    blue: {
+      exists: true,
+      aliases: o.blue.aliases,
+      enabled: o.blue.enabled,
+      serves: 'blue',
+      certNames: o.blue.certNames
+    },
+    green: {
+      exists: true,
+      aliases: o.green.aliases,
+      enabled: o.green.enabled,
+      serves: 'green',
+      certNames: o.green.certNames
+    },
+    router: {
+      exists: r !== undefined,
+      aliases: r?.aliases ?? [],
+      enabled: r?.enabled ?? false,
+      serves: servesOf(r?.mode ?? 'other', 'other'),
+      certNames: r?.certNames ?? []
+    }
+  }
+}
+
+/** Who serves `host` when edges see `view` (exact alias beats the wildcard). */
+function servedBy(view: Configs, host: string): Serves | 'nobody' | 'ambiguous' {
+  const live = Object.values<Config>(view).filter((c) => c.exists && c.enabled)
+  const exact = live.filter((c) => c.aliases.includes(host))
+  if (exact.length > 1) return 'ambiguous'
+  if (exact[0] !== undefined) return exact[0].serves
+  const wild = live.filter((c) => c.aliases.includes(`*.${host.slice(host.indexOf('.') + 1)}`))
+  if (wild.length > 1) return 'ambiguous'
+  return wild[0]?.serves ?? 'nobody'
+}
+
+function covered(certNames: string[], alias: string): boolean {
+  return certNames.some(
+    (n) =>
+      n === alias ||
+      (n.startsWith('*.') &&
+        !alias.startsWith('*.') &&
+        alias.slice(alias.indexOf('.') + 1) === n.slice(2))
+  )
+}
+
+interface Replay {
+  problems: string[]
+  final: Configs
+}
+
+const TARGET_SERVES: Record<string, Record<string, Serves>> = {
+  split: { [D]: 'router', [B1]: 'blue', [G2]: 'green' },
+  'all-blue': { [D]: 'blue', [B1]: 'blue', [G2]: 'blue' },
+  'all-green': { [D]: 'green', [B1]: 'green', [G2]: 'green' }
+}
+
+/** Replays `steps`, checking the invariant in every edge view after every step. */
+function replay(o: Observed, steps: Step[], state: string): Replay {
+  const problems: string[] = []
+  const initial = initialConfigs(o)
+  const deployed = initialConfigs(o)
+  const latest = initialConfigs(o)
+  const pending = new Set<DistKey>()
+  const before: Record<string, Serves | 'nobody' | 'ambiguous'> = {}
+  for (const h of [D, B1, G2]) before[h] = servedBy(deployed, h)
+  const sourceCert = (mode: RouterMode | 'keep'): string[] =>
+    mode === 'pass-green'
+      ? o.green.certNames
+      : mode === 'keep'
+        ? latest.router.certNames
+        : o.blue.certNames
+
+  steps.forEach((step, i) => {
+    const at = `step ${i + 1} (${step.kind}: ${step.description})`
+    const change = (key: DistKey, next: Partial<Config>) => {
+      latest[key] = { ...latest[key], ...next }
+      pending.add(key)
+    }
+    switch (step.kind) {
+      case 'update':
+        change(step.dist, { aliases: step.aliases })
+        break
+      case 'router-create':
+        if (latest.router.exists) problems.push(`${at}: creates a second router`)
+        change('router', {
+          exists: true,
+          aliases: step.aliases,
+          enabled: true,
+          serves: servesOf(step.mode, 'other'),
+          certNames: sourceCert(step.mode)
+        })
+        break
+      case 'router-update':
+        change('router', {
+          aliases: step.aliases,
+          enabled: step.enabled,
+          serves: servesOf(step.mode, latest.router.serves),
+          certNames: sourceCert(step.mode)
+        })
+        break
+      case 'router-disable':
+        change('router', { enabled: false })
+        break
+      case 'router-delete':
+        if (latest.router.enabled || pending.has('router')) {
+          problems.push(`${at}: deletes a router that is not disabled and Deployed`)
+        }
+        change('router', { exists: false, aliases: [] })
+        break
+      case 'wait':
+        for (const d of step.dists) {
+          deployed[d] = latest[d]
+          pending.delete(d)
+        }
+        return
+      default:
+        return
+    }
+    // Control plane: one holder per alias; every alias covered by the certificate.
+    const seen = new Map<string, DistKey>()
+    for (const key of ['blue', 'green', 'router'] as const) {
+      const c = latest[key]
+      if (!c.exists) continue
+      for (const a of c.aliases) {
+        if (seen.has(a))
+          problems.push(`${at}: CNAMEAlreadyExists ${a} on ${key} and ${seen.get(a)}`)
+        seen.set(a, key)
+        if (!covered(c.certNames, a))
+          problems.push(`${at}: ${key}'s certificate does not cover ${a}`)
+      }
+    }
+    // Edges: every mix of deployed / latest of the pending distributions.
+    const keys = [...pending]
+    for (let mask = 0; mask < 1 << keys.length; mask++) {
+      const view = { ...deployed }
+      keys.forEach((k, j) => {
+        if ((mask & (1 << j)) !== 0) view[k] = latest[k]
+      })
+      // A view equal to the state before the run is not the plan's doing.
+      if (JSON.stringify(view) === JSON.stringify(initial)) continue
+      const label = keys.map((k, j) => `${k}:${(mask & (1 << j)) !== 0 ? 'new' : 'old'}`).join(' ')
+      const served: Record<string, string> = {}
+      for (const h of [D, B1, G2]) {
+        const s = servedBy(view, h)
+        served[h] = s
+        if (s === 'ambiguous') problems.push(`${at} [${label}]: ${h} held exactly twice`)
+        if (s === 'nobody' && before[h] !== 'nobody')
+          problems.push(`${at} [${label}]: ${h} not served`)
+        const allowed = [before[h], TARGET_SERVES[state]?.[h]]
+        if (s !== 'nobody' && s !== 'ambiguous' && !allowed.includes(s)) {
+          problems.push(`${at} [${label}]: ${h} served by ${s}, allowed ${allowed.join('/')}`)
+        }
+      }
+      if (served[D] === 'router' && (served[B1] !== 'blue' || served[G2] !== 'green')) {
+        problems.push(
+          `${at} [${label}]: the router 302s to ${B1}=${served[B1]} / ${G2}=${served[G2]}`
+        )
+      }
+    }
+  })
+  return { problems, final: latest }
+}
+
+function finalProblems(final: Configs, state: string): string[] {
+  const out: string[] = []
+  for (const h of [D, B1, G2]) {
+    const s = servedBy(final, h)
+    if (s !== TARGET_SERVES[state]?.[h]) out.push(`${h} ends served by ${s}`)
+  }
+  return out
+}
+
+function check(o: Observed, ratio: string, extra: Partial<PlanRequest> = {}) {
+  const r = request(ratio, { greenAliasConsent: true, ...extra })
+  const p = plan(o, r)
+  const { problems, final } = replay(o, p.steps, p.state)
+  return {
+    p,
+    problems: [...problems, ...finalProblems(final, p.state)],
+    kinds: p.steps.map((s) => s.kind)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Router tags as a finished run leaves them. */
+const TAGS = (ratio: string, extra: Record<string, string> = {}): Record<string, string> => ({
+  'bluegreen:domain': D,
+  'bluegreen:blue': 'B',
+  'bluegreen:green': 'G',
+  'bluegreen:weights': ratio,
+  ...extra
+})
+const SWITCHED = { 'bluegreen:switched-at': '2026-05-01T00:00:00.000Z' }
+const NONE = () => observed({ blue: [D], green: [G2] })
+const SPLIT = (mode: RouterMode = 'edge') =>
+  observed({ blue: [W], green: [G2], router: router([D], mode, { tags: TAGS('9:1') }) })
+const ALL_GREEN = () =>
+  observed({
+    blue: [],
+    green: [D, W].sort(),
+    router: router([], 'pass-green', { tags: TAGS('0:1', SWITCHED) })
+  })
+
+describe('step orders for each transition keep the invariant in every edge view', () => {
+  test('none → split: blue swaps D for the wildcard, wait, then the router takes D (DESIGN order)', () => {
+    const { kinds, problems, p } = check(NONE(), '9:1')
+    expect(problems).toEqual([])
+    expect(kinds).toEqual(['update', 'wait', 'edge-version', 'router-create', 'wait'])
+    expect(p.steps[0]).toMatchObject({ kind: 'update', dist: 'blue', aliases: [W] })
+  })
+
+  test('ratio change inside split: one edge version, one router update, one wait (plus tags)', () => {
+    const { kinds, problems } = check(SPLIT('edge-stale'), '1:1')
+    expect(problems).toEqual([])
+    expect(kinds).toEqual(['edge-version', 'router-update', 'wait', 'router-tags'])
+  })
+
+  test.each([
+    ['split → all-green', () => SPLIT(), '0:1'],
+    ['split → all-blue', () => SPLIT(), '1:0'],
+    ['none → all-green (no router needed)', NONE, '0:1'],
+    ['none → all-blue', NONE, '1:0'],
+    ['all-green → split (rollback with the same sides)', ALL_GREEN, '1:1'],
+    ['all-green → all-blue', ALL_GREEN, '1:0'],
+    [
+      'next cycle: old green (holds D and W) is blue, a fresh green holds G2',
+      () => observed({ blue: [D, W].sort(), green: [G2] }),
+      '9:1'
+    ],
+    ['a stale clone or hand-edited router → split', () => SPLIT('other'), '9:1']
+  ])('%s', (_name, start, ratio) => {
+    const { problems, p } = check(start(), ratio)
+    expect(problems).toEqual([])
+    expect(p.steps.length).toBeGreaterThan(0)
+  })
+
+  test('split → all-green ends with green holding D and W, blue nothing, the router nothing', () => {
+    const { p } = check(SPLIT(), '0:1')
+    const last = (d: 'blue' | 'green') =>
+      p.steps.filter((s) => s.kind === 'update' && s.dist === d).at(-1)
+    expect(last('green')).toMatchObject({ aliases: [W, D].sort() })
+    expect(last('blue')).toMatchObject({ aliases: [] })
+    expect(p.steps.find((s) => s.kind === 'router-update')).toMatchObject({
+      aliases: [],
+      mode: 'pass-green'
+    })
+    expect(p.steps.at(-1)).toMatchObject({ kind: 'router-tags', switched: true })
+  })
+
+  test('aliases publish does not manage stay on their distribution', () => {
+    const o = observed({ blue: [D, 'static.deep.mg'], green: [G2] })
+    const { p } = check(o, '9:1')
+    expect(p.steps[0]).toMatchObject({
+      kind: 'update',
+      dist: 'blue',
+      aliases: [W, 'static.deep.mg']
+    })
+  })
+
+  test('any reachable start state: the plan keeps the invariant and ends in the target, or refuses', () => {
+    const managed = [D, W, B1, G2]
+    const arb = fc.record({
+      owner: fc.array(fc.constantFrom('blue', 'green', 'router', 'none'), {
+        minLength: 4,
+        maxLength: 4
+      }),
+      router: fc.boolean(),
+      mode: fc.constantFrom<RouterMode>('edge', 'edge-stale', 'pass-blue', 'pass-green', 'other'),
+      ratio: fc.constantFrom('9:1', '1:1', '0:1', '1:0')
+    })
+    let planned = 0
+    fc.assert(
+      fc.property(arb, ({ owner, router: hasRouter, mode, ratio }) => {
+        const held = (who: string) => managed.filter((_, i) => owner[i] === who)
+        // The router only ever holds D.
+        const routerAliases = hasRouter ? held('router').filter((a) => a === D) : []
+        const extra = hasRouter ? held('router').filter((a) => a !== D) : held('router')
+        const o = observed({
+          blue: [...held('blue'), ...extra].sort(),
+          green: held('green').sort(),
+          ...(hasRouter ? { router: router(routerAliases, mode) } : {})
+        })
+        let result
+        try {
+          result = check(o, ratio)
+        } catch (error) {
+          expect(error).toBeInstanceOf(BlueGreenError)
+          return
+        }
+        planned += 1
+        expect(result.problems).toEqual([])
+      }),
+      { numRuns: 400, seed: 42 }
+    )
+    expect(planned).toBeGreaterThan(300)
+  })
+})
+
+describe('idempotence and partial states', () => {
+  test('target equal to the current state: no step at all', () => {
+    expect(check(SPLIT('edge'), '9:1').kinds).toEqual([])
+    expect(check(ALL_GREEN(), '0:1').kinds).toEqual([])
+    expect(check(observed({ blue: [D, W].sort(), green: [] }), '1:0').kinds).toEqual([])
+  })
+
+  test('a run that died after blue took the wildcard is finished by the next run', () => {
+    const { kinds, problems } = check(observed({ blue: [W], green: [G2] }), '9:1')
+    expect(problems).toEqual([])
+    expect(kinds).toEqual(['edge-version', 'router-create', 'wait'])
+  })
+
+  test('a run that died before tagging: the next run only rewrites the tags, and cleanup does not trust an older switch time', () => {
+    const o = ALL_GREEN()
+    if (o.router) o.router.tags = TAGS('9:1', SWITCHED) // tags of the split before the switch
+    const { p } = check(o, '0:1')
+    expect(p.steps).toEqual([expect.objectContaining({ kind: 'router-tags', switched: true })])
+    expect(() => plan(o, request('0:1', { cleanup: true }))).toThrow(/no record of the full switch/)
+  })
+
+  test('a change still InProgress is waited for before anything else', () => {
+    const o = observed({ blue: [W], green: [G2] })
+    o.blue = { ...o.blue, deployed: false }
+    const { kinds } = check(o, '9:1')
+    expect(kinds[0]).toBe('wait')
+    expect(kinds.slice(1)).toEqual(['edge-version', 'router-create', 'wait'])
+  })
+
+  test('wait: false drops only the last barrier', () => {
+    const { kinds } = check(NONE(), '9:1', { wait: false })
+    expect(kinds).toEqual(['update', 'wait', 'edge-version', 'router-create'])
+  })
+})
+
+describe('DNS', () => {
+  const withZone = (o: Observed, records: Observed['records']): Observed => ({
+    ...o,
+    dnsMode: 'route53',
+    records
+  })
+
+  test('records of existing distributions go first; the new router’s record after its creation', () => {
+    const { p } = check(withZone(NONE(), []), '9:1')
+    const dns = p.steps.filter((s) => s.kind === 'dns')
+    expect(p.steps[0]).toMatchObject({ kind: 'dns' })
+    expect(dns[0]).toMatchObject({
+      records: [
+        { name: B1, type: 'A', dist: 'blue' },
+        { name: G2, type: 'A', dist: 'green' }
+      ]
+    })
+    expect(p.steps.at(-1)).toMatchObject({
+      kind: 'dns',
+      records: [{ name: D, type: 'A', dist: 'router' }]
+    })
+    expect(p.steps.findIndex((s) => s.kind === 'router-create')).toBeLessThan(p.steps.length - 1)
+  })
+
+  test('records that already point right are left alone; AAAA only with IPv6', () => {
+    const o = withZone(SPLIT(), [
+      { name: D, type: 'A', aliasTarget: 'r.cloudfront.net' },
+      { name: B1, type: 'A', aliasTarget: 'b.cloudfront.net' },
+      { name: G2, type: 'A', aliasTarget: 'g.cloudfront.net' }
+    ])
+    expect(check(o, '9:1').kinds).toEqual([])
+    o.green = { ...o.green, ipv6: true }
+    const { p } = check(o, '9:1')
+    expect(p.steps).toEqual([
+      expect.objectContaining({ kind: 'dns', records: [{ name: G2, type: 'AAAA', dist: 'green' }] })
+    ])
+  })
+
+  test('an AAAA record left from an IPv6 router is repointed, so cleanup cannot strand it', () => {
+    const o = withZone(SPLIT(), [
+      { name: D, type: 'A', aliasTarget: 'r.cloudfront.net' },
+      { name: D, type: 'AAAA', aliasTarget: 'r.cloudfront.net' }
+    ])
+    const { p } = check(o, '0:1')
+    const dns = p.steps.filter((s) => s.kind === 'dns').flatMap((s) => s.records)
+    expect(dns).toContainEqual({ name: D, type: 'AAAA', dist: 'green' })
+  })
+
+  test('manual DNS lists every record the target needs and warns', () => {
+    const { p } = check(NONE(), '0:1')
+    expect(p.dnsMode).toBe('manual')
+    expect(p.records.map((r) => `${r.name} ${r.type} ${r.dist}`)).toEqual([
+      `${D} A green`,
+      `${B1} A green`,
+      `${G2} A green`
+    ])
+    expect(p.steps.some((s) => s.kind === 'dns')).toBe(false)
+    expect(p.warnings.join(' ')).toMatch(/manual/)
+  })
+})
+
+describe('preflight refuses before any change, saying how to fix it', () => {
+  const refuse = (o: Observed, r: PlanRequest): string => {
+    try {
+      plan(o, r)
+    } catch (error) {
+      expect(error).toBeInstanceOf(BlueGreenError)
+      return (error as Error).message
+    }
+    throw new Error('plan did not refuse')
+  }
+
+  test('the wildcard held by another distribution: the seed’s message, naming it', () => {
+    const o = observed({
+      blue: [D],
+      green: [G2],
+      extra: { others: [{ id: 'EOTHER', aliases: [W] }] }
+    })
+    const message = refuse(o, request('9:1', { greenAliasConsent: true }))
+    expect(message).toContain(
+      'In order to avoid DNS lags and unexpected behavior, bluegreen publish requires wildcarded SSL'
+    )
+    expect(message).toContain('Please release it from other CloudFront distribution')
+    expect(message).toContain('EOTHER')
+  })
+
+  test('a certificate that does not cover the wildcard blue must hold', () => {
+    const o = observed({ blue: [D], green: [G2] })
+    o.blue = { ...o.blue, certNames: [D] }
+    expect(refuse(o, request('9:1', { greenAliasConsent: true }))).toMatch(
+      /certificate of the blue distribution B .* does not cover \*\.deep\.mg/
+    )
+  })
+
+  test('the default CloudFront certificate covers none of the names', () => {
+    const o = observed({ blue: [D], green: [] })
+    o.green = { ...o.green, certNames: [] }
+    expect(refuse(o, request('0:1'))).toMatch(/green distribution G .* does not cover/)
+  })
+
+  test('green without G2 and no consent: say update-green-alias', () => {
+    const o = observed({ blue: [D], green: [] })
+    expect(refuse(o, request('9:1'))).toMatch(/update-green-alias: true/)
+    expect(() => plan(o, request('9:1', { greenAliasConsent: true }))).not.toThrow()
+  })
+
+  test('dns: route53 without a readable zone', () => {
+    expect(refuse(NONE(), request('9:1', { dns: 'route53', greenAliasConsent: true }))).toMatch(
+      /hosted zone/
+    )
+  })
+
+  test('cleanup with a split ratio', () => {
+    expect(refuse(SPLIT(), request('9:1', { cleanup: true }))).toMatch(/1:0 or 0:1/)
+  })
+
+  test('cleanup before cleanup-min-age: the time left', () => {
+    const o = ALL_GREEN()
+    if (o.router) {
+      o.router.tags = TAGS('0:1', { 'bluegreen:switched-at': '2026-06-01T11:00:00.000Z' })
+    }
+    expect(refuse(o, request('0:1', { cleanup: true }))).toMatch(/1h ago.*23h are left/)
+  })
+
+  test('cleanup in the run that makes the switch is refused unless cleanup-min-age is 0', () => {
+    expect(refuse(SPLIT(), request('0:1', { cleanup: true }))).toMatch(/made by this run/)
+    const { problems, kinds } = check(SPLIT(), '0:1', { cleanup: true, cleanupMinAgeMs: 0 })
+    expect(problems).toEqual([])
+    expect(kinds.slice(-4)).toEqual(['router-disable', 'wait', 'router-delete', 'edge-delete'])
+  })
+})
+
+describe('cleanup', () => {
+  test('after cleanup-min-age: disable the router, wait, delete it, delete the function; warn', () => {
+    const { p, problems } = check(ALL_GREEN(), '0:1', { cleanup: true })
+    expect(problems).toEqual([])
+    expect(p.steps.map((s) => s.kind)).toEqual([
+      'router-disable',
+      'wait',
+      'router-delete',
+      'edge-delete'
+    ])
+    expect(p.warnings).toContain(CLEANUP_WARNING)
+  })
+
+  test('a cleanup that died after disabling resumes without re-enabling the router', () => {
+    const o = ALL_GREEN()
+    if (o.router) o.router = { ...o.router, enabled: false }
+    expect(check(o, '0:1', { cleanup: true }).kinds).toEqual(['router-delete', 'edge-delete'])
+  })
+
+  test('the function left by a cleanup whose delete failed is retried later', () => {
+    const o = observed({ blue: [], green: [D, W].sort(), extra: { edgeFunctionExists: true } })
+    expect(check(o, '0:1', { cleanup: true }).kinds).toEqual(['edge-delete'])
+  })
+})
+
+describe('the edge package and names', () => {
+  const code = 'exports.handler = async (e) => e.Records[0].cf.request\n'
+  const build = (blue: number, green: number) =>
+    buildEdgePackage({ code, blueHost: B1, greenHost: G2, weights: { blue, green } })
+
+  test('the zip holds index.js and a config.json the handler accepts', () => {
+    const pkg = build(9, 1)
+    const files = unzipSync(pkg.zip)
+    expect(Object.keys(files).sort()).toEqual(['config.json', 'index.js'])
+    expect(strFromU8(files['index.js'] ?? new Uint8Array())).toBe(code)
+    const config: unknown = JSON.parse(strFromU8(files['config.json'] ?? new Uint8Array()))
+    expect(validateConfig(config)).toEqual({
+      version: pkg.config.version,
+      blueHost: B1,
+      greenHost: G2,
+      weights: { blue: 9, green: 1 },
+      cookieName: 'bluegreen',
+      cookieMaxAgeSeconds: 86400
+    })
+  })
+
+  test('same inputs, same bytes (so a re-run recognises its version); new weights, new version', () => {
+    expect(build(9, 1).zip).toEqual(build(9, 1).zip)
+    expect(build(9, 1).description).toBe(build(9, 1).description)
+    expect(build(1, 1).description).not.toBe(build(9, 1).description)
+    expect(build(1, 1).config.version).not.toBe(build(9, 1).config.version)
+  })
+
+  test('function names follow the domain and stay within 64 characters', () => {
+    expect(edgeFunctionName('www.deep.mg')).toBe('bluegreen-router-www-deep-mg')
+    const long = `${'a'.repeat(60)}.example.com`
+    expect(edgeFunctionName(long).length).toBeLessThanOrEqual(64)
+    expect(edgeFunctionName(long)).not.toBe(edgeFunctionName(`${'a'.repeat(60)}.example.org`))
+  })
+})

@@ -1,0 +1,169 @@
+/**
+ * `publish`: discover → plan → apply, re-planning from a fresh read when someone else changed a
+ * distribution meanwhile (PreconditionFailed). Fills ctx.report as it goes.
+ */
+import type { Context } from '../context.js'
+import { BlueGreenError } from '../errors.js'
+import { formatRatio, percents, type PublishRequest } from '../inputs.js'
+import type { PlanRow } from '../report.js'
+import { readAsset } from '../assets.js'
+import { apply, isPreconditionFailed } from './apply.js'
+import { type Discovery, discover } from './discover.js'
+import { buildEdgePackage, type EdgePackage } from './edge-package.js'
+import { CLEANUP_WARNING, type Plan, plan, stateOf } from './plan.js'
+
+/** Fresh reads and plans after a PreconditionFailed, before giving up. */
+export const MAX_PLAN_ATTEMPTS = 3
+
+export async function publish(request: PublishRequest, ctx: Context): Promise<void> {
+  const { report, log } = ctx
+  const state = stateOf(request.weights)
+  const pct = percents(request.weights)
+  report.weights = request.weights
+  report.state = state
+  Object.assign(report.outputs, {
+    ratio: formatRatio(request.weights),
+    'blue-percent': pct.blue,
+    'green-percent': pct.green,
+    state
+  })
+  report.links = [
+    { label: `${request.domainName} (viewers)`, url: `https://${request.domainName}` },
+    { label: `${request.blueHostname} (blue)`, url: `https://${request.blueHostname}` },
+    { label: `${request.greenHostname} (green)`, url: `https://${request.greenHostname}` }
+  ]
+
+  const edge: EdgePackage | undefined =
+    state === 'split'
+      ? buildEdgePackage({
+          code: await readAsset('edge/router.js'),
+          blueHost: request.blueHostname,
+          greenHost: request.greenHostname,
+          weights: request.weights
+        })
+      : undefined
+
+  let consent = request.updateGreenAlias
+  let asked = false
+  let cleanupConfirmed = false
+  const doneRows: PlanRow[] = []
+  for (let attempt = 1; ; attempt++) {
+    const discovery = await log.group('Discover', () =>
+      discover(request, ctx, { desiredEdgeDescription: edge?.description })
+    )
+    if (!consent && !asked && needsGreenAlias(request, discovery) && ctx.confirm !== undefined) {
+      asked = true
+      consent = await ctx.confirm(
+        `The green distribution ${discovery.observed.green.id} does not hold ${request.greenHostname}, where the router sends green viewers. Add it?`
+      )
+    }
+    if (request.dns === 'route53' && discovery.manualReason !== undefined) {
+      throw new BlueGreenError(
+        `dns: route53, but ${discovery.manualReason}. Create the hosted zone / grant route53:ListHostedZonesByName, ListResourceRecordSets and ChangeResourceRecordSets, or use dns: manual.`
+      )
+    }
+    const p = plan(discovery.observed, {
+      weights: request.weights,
+      dns: request.dns,
+      cleanup: request.cleanup,
+      cleanupMinAgeMs: request.cleanupMinAgeMs,
+      greenAliasConsent: consent,
+      wait: request.wait,
+      now: ctx.now()
+    })
+    record(ctx, p, discovery, doneRows)
+    if (attempt === 1 && discovery.manualReason !== undefined) {
+      report.warnings.push(
+        `DNS falls back to manual: ${discovery.manualReason}. The CloudFront changes are made; create the records listed under DNS.`
+      )
+    }
+    for (const w of p.warnings) if (!report.warnings.includes(w)) report.warnings.push(w)
+    if (request.cleanup && attempt === 1) {
+      report.notes.push(
+        `cleanup keeps the records of ${request.domainName}, ${request.blueHostname} and ${request.greenHostname}: they point at the distribution that stays active (the seed: keep www1 and www2 by changing them to the CF that remains active). It removes the router distribution and the edge function.`
+      )
+    }
+    if (p.steps.length === 0)
+      log.info(`Nothing to change: already ${state} at ${formatRatio(request.weights)}`)
+
+    if (request.dryRun) {
+      setOutputs(ctx, {
+        routerId: discovery.observed.router?.id,
+        edgeVersionArn: discovery.routerEdgeArn,
+        dnsMode: p.dnsMode
+      })
+      return
+    }
+    const removes = p.steps.some((s) => s.kind === 'router-delete' || s.kind === 'edge-delete')
+    if (removes && ctx.confirm !== undefined && !cleanupConfirmed) {
+      cleanupConfirmed = true
+      const ok = await ctx.confirm(
+        `cleanup deletes the router ${discovery.observed.router?.id ?? '(already gone)'} and the edge function ${discovery.functionName}. ${CLEANUP_WARNING} Continue?`
+      )
+      if (!ok) throw new BlueGreenError('cleanup declined at the prompt; nothing was changed.')
+    }
+    try {
+      const result = await log.group(`Apply (${p.steps.length} steps)`, () =>
+        apply({ request, ctx, discovery, plan: p, edge, rowOffset: doneRows.length })
+      )
+      setOutputs(ctx, result)
+      return
+    } catch (error) {
+      if (!isPreconditionFailed(error) || attempt >= MAX_PLAN_ATTEMPTS) throw error
+      doneRows.push(...report.plan.filter((r) => r.status === 'done'))
+      log.warn(
+        `A distribution changed while this run was updating it (PreconditionFailed); reading it again and re-planning (attempt ${attempt + 1} of ${MAX_PLAN_ATTEMPTS})`
+      )
+    }
+  }
+}
+
+function needsGreenAlias(request: PublishRequest, d: Discovery): boolean {
+  const g = d.observed.green.aliases
+  return (
+    stateOf(request.weights) === 'split' &&
+    !g.includes(request.greenHostname) &&
+    !g.includes(d.observed.names.wildcard)
+  )
+}
+
+/** Puts the plan and the DNS records the target needs into the report. */
+function record(ctx: Context, p: Plan, d: Discovery, doneRows: PlanRow[]): void {
+  const { report } = ctx
+  report.plan = [
+    ...doneRows,
+    ...p.steps.map((s) => ({
+      description: s.description,
+      resource: s.resource,
+      status: 'planned' as const
+    }))
+  ]
+  const changing = new Set(
+    p.steps.flatMap((s) => (s.kind === 'dns' ? s.records.map((r) => `${r.name} ${r.type}`) : []))
+  )
+  report.dns = p.records.map((r) => {
+    const facts = r.dist === 'router' ? d.observed.router : d.observed[r.dist]
+    return {
+      name: r.name,
+      type: r.type,
+      target: facts?.domainName ?? '(the router this run creates)',
+      status:
+        p.dnsMode === 'manual'
+          ? 'manual'
+          : changing.has(`${r.name} ${r.type}`)
+            ? 'planned'
+            : 'unchanged'
+    }
+  })
+}
+
+function setOutputs(
+  ctx: Context,
+  result: { routerId: string | undefined; edgeVersionArn: string | undefined; dnsMode: string }
+): void {
+  Object.assign(ctx.report.outputs, {
+    'router-distribution-id': result.routerId ?? '',
+    'edge-function-version-arn': result.edgeVersionArn ?? '',
+    'dns-mode': result.dnsMode
+  })
+}
