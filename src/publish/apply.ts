@@ -13,6 +13,7 @@ import {
   type DistributionState,
   deleteDistribution,
   errorName,
+  getDistributionConfig,
   tagResource,
   updateDistribution,
   waitDeployed,
@@ -165,9 +166,28 @@ function withEdge<B extends BehaviourAssociations>(
   return out
 }
 
+/**
+ * Another writer (a second run of the workflow, a person in the console) changed a distribution
+ * this run's next step relies on. An ETag only guards the distribution being updated, but
+ * whether a step is safe depends on the others too, so each step first checks that none of them
+ * changed since this run read (or last wrote) it; index.ts then re-reads and re-plans.
+ */
+export class ConcurrentChange extends BlueGreenError {
+  constructor(key: DistKey, id: string) {
+    super(
+      `The ${key} distribution ${id} was changed by someone else while this run was working. Run one publish at a time per domain (a workflow \`concurrency:\` group), then re-run.`
+    )
+    this.name = 'ConcurrentChange'
+  }
+}
+
 export function isPreconditionFailed(error: unknown): boolean {
   const name = errorName(error)
-  return name === 'PreconditionFailed' || name === 'InvalidIfMatchVersion'
+  return (
+    name === 'PreconditionFailed' ||
+    name === 'InvalidIfMatchVersion' ||
+    error instanceof ConcurrentChange
+  )
 }
 
 export async function apply(input: ApplyInput): Promise<ApplyResult> {
@@ -206,6 +226,9 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
     const row = report.plan[input.rowOffset + i]
     log.info(`[${i + 1}/${plan.steps.length}] ${step.description}`)
     try {
+      if (step.kind !== 'wait' && step.kind !== 'edge-version' && step.kind !== 'edge-delete') {
+        await assertUnchanged()
+      }
       await runStep(step)
       if (row !== undefined) row.status = 'done'
     } catch (error) {
@@ -293,6 +316,22 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
       case 'edge-delete':
         await deleteEdgeFunction()
         return
+    }
+  }
+
+  /** Throws ConcurrentChange when a distribution's ETag is no longer the one this run holds. */
+  async function assertUnchanged(): Promise<void> {
+    for (const key of ['blue', 'green', 'router'] as const) {
+      const d = live[key]
+      if (d === undefined || (key === 'router' && outcome.routerDeleted)) continue
+      const etag = await getDistributionConfig(cf, d.id).then(
+        (c) => c.etag,
+        (error: unknown) => {
+          if (errorName(error) === 'NoSuchDistribution') return undefined
+          throw error
+        }
+      )
+      if (etag !== d.etag) throw new ConcurrentChange(key, d.id)
     }
   }
 
