@@ -1,0 +1,409 @@
+/**
+ * Error paths the emulator cannot produce, with aws-sdk-client-mock: throttling and
+ * UnprocessedItems are retried until every item is written (never dropped), a backfill that
+ * cannot finish inside the stream retention stops loudly, a failing key is reported per item,
+ * and terminate turns off only the streams that prepare turned on.
+ */
+import {
+  BatchWriteItemCommand,
+  DeleteItemCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  ProvisionedThroughputExceededException,
+  PutItemCommand,
+  ResourceNotFoundException,
+  ScanCommand,
+  UpdateItemCommand,
+  UpdateTableCommand,
+  type AttributeValue,
+  type WriteRequest
+} from '@aws-sdk/client-dynamodb'
+import {
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient
+} from '@aws-sdk/client-iam'
+import {
+  DeleteEventSourceMappingCommand,
+  DeleteFunctionCommand,
+  GetFunctionCommand,
+  LambdaClient,
+  ListEventSourceMappingsCommand
+} from '@aws-sdk/client-lambda'
+import type { DynamoDBRecord } from 'aws-lambda'
+import { mockClient } from 'aws-sdk-client-mock'
+import { batchPut } from '../../src/aws/dynamodb.js'
+import { BlueGreenError } from '../../src/errors.js'
+import { memoryLogger } from '../../src/log.js'
+import { applyRecords } from '../../src/replicate/apply.js'
+import { backfill, type BackfillJob } from '../../src/replicate/backfill.js'
+import { replicate } from '../../src/replicate/index.js'
+import { replicationNames } from '../../src/replicate/names.js'
+import { deep, makeCtx, request } from './helpers.js'
+
+const throttled = () =>
+  new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} })
+
+const item = (i: number): Record<string, AttributeValue> => ({
+  id: { S: `k${i}` },
+  v: { N: String(i) }
+})
+
+function written(calls: { args: [{ input: unknown }] }[], table: string): Set<string> {
+  const ids = new Set<string>()
+  for (const call of calls) {
+    const input = call.args[0].input as { RequestItems: Record<string, WriteRequest[]> }
+    for (const r of input.RequestItems[table] ?? []) ids.add(r.PutRequest?.Item?.id?.S ?? '')
+  }
+  return ids
+}
+
+test('batchPut retries throttling and every UnprocessedItem until all are written', async () => {
+  const client = new DynamoDBClient({ region: 'us-east-1' })
+  const ddb = mockClient(client)
+  const items = Array.from({ length: 25 }, (_, i) => item(i))
+  const request = (i: number): WriteRequest => ({ PutRequest: { Item: item(i) } })
+  ddb
+    .on(BatchWriteItemCommand)
+    .rejectsOnce(throttled())
+    .resolvesOnce({ UnprocessedItems: { green: [3, 7, 9, 20].map(request) } })
+    .resolvesOnce({ UnprocessedItems: { green: [7].map(request) } })
+    .resolvesOnce({ UnprocessedItems: { green: [7].map(request) } })
+    .resolves({})
+  const sleeps: number[] = []
+  const stats = { calls: 0, retriedItems: 0 }
+  await batchPut(
+    client,
+    'green',
+    items,
+    { sleep: (ms) => (sleeps.push(ms), Promise.resolve()), maxAttempts: 10 },
+    stats
+  )
+  const calls = ddb.commandCalls(BatchWriteItemCommand)
+  expect(calls).toHaveLength(5)
+  // The retries sent exactly the unprocessed items, and the last call left nothing behind.
+  const sent = calls.map((c) =>
+    (c.args[0].input.RequestItems?.green ?? []).map((r) => r.PutRequest?.Item?.id?.S)
+  )
+  expect(sent[2]).toEqual(['k3', 'k7', 'k9', 'k20'])
+  expect(sent[3]).toEqual(['k7'])
+  expect(sent[4]).toEqual(['k7'])
+  expect(stats.retriedItems).toBe(6)
+  expect(sleeps).toHaveLength(4) // one backoff per retry, each jittered within its cap
+  expect(sleeps.every((ms) => ms >= 0 && ms <= 20_000)).toBe(true)
+})
+
+test('batchPut never drops items: it throws when it cannot make progress', async () => {
+  const client = new DynamoDBClient({ region: 'us-east-1' })
+  const ddb = mockClient(client)
+  ddb
+    .on(BatchWriteItemCommand)
+    .callsFake((input: { RequestItems: Record<string, WriteRequest[]> }) =>
+      Promise.resolve({ UnprocessedItems: input.RequestItems })
+    )
+  await expect(
+    batchPut(client, 'green', [item(1), item(2)], {
+      sleep: () => Promise.resolve(),
+      maxAttempts: 4
+    })
+  ).rejects.toThrow(/left 2 items unprocessed/)
+})
+
+function job(overrides: Partial<BackfillJob> = {}): BackfillJob {
+  return {
+    controlTable: 'control',
+    blue: 'blue',
+    green: 'green',
+    itemCount: 35,
+    t0: new Date(),
+    totalSegments: 1,
+    segments: [0],
+    checkpoints: new Map(),
+    ...overrides
+  }
+}
+
+test('backfill writes every page despite throttled scans and writes, checkpointing each page', async () => {
+  const client = new DynamoDBClient({ region: 'us-east-1' })
+  const ddb = mockClient(client)
+  const page1 = Array.from({ length: 30 }, (_, i) => item(i))
+  const page2 = Array.from({ length: 5 }, (_, i) => item(30 + i))
+  ddb
+    .on(ScanCommand)
+    .rejectsOnce(throttled())
+    .resolvesOnce({ Items: page1, LastEvaluatedKey: { id: { S: 'k29' } } })
+    .resolvesOnce({ Items: page2 })
+  ddb
+    .on(BatchWriteItemCommand)
+    .rejectsOnce(throttled())
+    .resolvesOnce({ UnprocessedItems: { green: [{ PutRequest: { Item: item(4) } }] } })
+    .resolves({})
+  ddb.on(UpdateItemCommand).rejectsOnce(throttled()).resolves({})
+  const result = await backfill(job(), {
+    dynamodb: client,
+    log: memoryLogger(),
+    now: () => new Date(),
+    sleep: () => Promise.resolve()
+  })
+  expect(result.copied).toBe(35)
+  expect(written(ddb.commandCalls(BatchWriteItemCommand), 'green').size).toBe(35)
+  // Scan from the checkpoint key; each page checkpointed after its writes (the last: done).
+  expect(ddb.commandCalls(ScanCommand)[2]?.args[0].input.ExclusiveStartKey).toEqual({
+    id: { S: 'k29' }
+  })
+  const checkpoints = ddb.commandCalls(UpdateItemCommand).map((c) => c.args[0].input)
+  const last = checkpoints.at(-1)
+  expect(last?.UpdateExpression).toContain('done = :true')
+  expect(
+    checkpoints.filter((c) => c.ExpressionAttributeValues?.[':k']?.M?.id?.S === 'k29')
+  ).not.toHaveLength(0)
+})
+
+test('backfill resumes after a segment checkpoint and skips finished segments', async () => {
+  const client = new DynamoDBClient({ region: 'us-east-1' })
+  const ddb = mockClient(client)
+  ddb.on(ScanCommand).resolves({ Items: [item(9)] })
+  ddb.on(BatchWriteItemCommand).resolves({})
+  ddb.on(UpdateItemCommand).resolves({})
+  const base = { copied: 1, pages: 1, updatedAt: '' }
+  await backfill(
+    job({
+      totalSegments: 2,
+      segments: [0, 1],
+      checkpoints: new Map([
+        [0, { segment: 0, lastKey: { id: { S: 'k8' } }, done: false, ...base }],
+        [1, { segment: 1, lastKey: undefined, done: true, ...base }]
+      ])
+    }),
+    { dynamodb: client, log: memoryLogger(), now: () => new Date(), sleep: () => Promise.resolve() }
+  )
+  const scans = ddb.commandCalls(ScanCommand).map((c) => c.args[0].input)
+  expect(scans).toEqual([
+    expect.objectContaining({
+      Segment: 0,
+      TotalSegments: 2,
+      ExclusiveStartKey: { id: { S: 'k8' } }
+    })
+  ])
+})
+
+test('backfill refuses to go on when it cannot finish inside the 24 h stream retention', async () => {
+  const client = new DynamoDBClient({ region: 'us-east-1' })
+  const ddb = mockClient(client)
+  let clock = Date.parse('2026-01-01T00:00:00Z')
+  ddb.on(ScanCommand).callsFake(() => {
+    clock += 10_000 // 100 items per 10 s: 10 items/s
+    return Promise.resolve({
+      Items: Array.from({ length: 100 }, (_, i) => item(i)),
+      LastEvaluatedKey: { id: { S: 'x' } }
+    })
+  })
+  ddb.on(BatchWriteItemCommand).resolves({})
+  ddb.on(UpdateItemCommand).resolves({})
+  const error: unknown = await backfill(job({ itemCount: 10_000_000, t0: new Date(clock) }), {
+    dynamodb: client,
+    log: memoryLogger(),
+    now: () => new Date(clock),
+    sleep: () => Promise.resolve()
+  }).catch((e: unknown) => e)
+  expect(error).toBeInstanceOf(BlueGreenError)
+  expect(String(error)).toMatch(
+    /cannot finish inside the stream's 24h00m retention: ~9,999,900 items left/
+  )
+  expect(ddb.commandCalls(ScanCommand).length).toBeLessThanOrEqual(2) // stopped after the first page
+})
+
+const STREAM = 'arn:aws:dynamodb:us-east-1:123456789012:table/blue/stream/2026-01-01T00:00:00.000'
+
+function record(
+  id: string,
+  seq: string,
+  name: 'INSERT' | 'MODIFY' | 'REMOVE' = 'MODIFY'
+): DynamoDBRecord {
+  return {
+    eventName: name,
+    eventSourceARN: STREAM,
+    dynamodb: {
+      Keys: { id: { S: id } },
+      SequenceNumber: seq,
+      ApproximateCreationDateTime: 1_767_225_600
+    }
+  }
+}
+
+test('applyRecords copies what blue holds now, and reports a failing key per item', async () => {
+  const client = new DynamoDBClient({ region: 'us-east-1' })
+  const ddb = mockClient(client)
+  ddb
+    .on(GetItemCommand, { Key: { id: { S: 'a' } } })
+    .resolves({ Item: { id: { S: 'a' }, v: { N: '2' } } })
+  ddb
+    .on(GetItemCommand, { Key: { id: { S: 'b' } } })
+    .resolves({ Item: { id: { S: 'b' }, v: { N: '1' } } })
+  ddb.on(GetItemCommand, { Key: { id: { S: 'c' } } }).resolves({})
+  ddb.on(PutItemCommand).resolves({})
+  ddb
+    .on(PutItemCommand, { Item: { id: { S: 'b' }, v: { N: '1' } } })
+    .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }))
+  ddb.on(DeleteItemCommand).resolves({})
+  ddb.on(UpdateItemCommand).resolves({})
+  const result = await applyRecords(
+    [record('a', '100'), record('b', '101'), record('c', '102', 'REMOVE'), record('a', '103')],
+    {
+      dynamodb: client,
+      tableMap: { blue: 'green' },
+      controlTable: 'control',
+      sleep: () => Promise.resolve(),
+      logError: () => undefined
+    }
+  )
+  expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: '101' }] })
+  expect(
+    ddb.commandCalls(GetItemCommand).every((c) => c.args[0].input.ConsistentRead === true)
+  ).toBe(true)
+  expect(ddb.commandCalls(GetItemCommand).map((c) => c.args[0].input.TableName)).toEqual([
+    'blue',
+    'blue',
+    'blue'
+  ])
+  const puts = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input)
+  expect(puts).toEqual(
+    expect.arrayContaining([{ TableName: 'green', Item: { id: { S: 'a' }, v: { N: '2' } } }])
+  )
+  expect(ddb.commandCalls(DeleteItemCommand).map((c) => c.args[0].input)).toEqual([
+    { TableName: 'green', Key: { id: { S: 'c' } } }
+  ])
+  // The heartbeat covers only the records before the first failure (seq 100).
+  const beat = ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input
+  expect(beat?.ExpressionAttributeValues?.[':n']).toEqual({ N: '1' })
+})
+
+test('applyRecords retries a throttled read and succeeds', async () => {
+  const client = new DynamoDBClient({ region: 'us-east-1' })
+  const ddb = mockClient(client)
+  ddb
+    .on(GetItemCommand)
+    .rejectsOnce(throttled())
+    .resolves({ Item: { id: { S: 'a' } } })
+  ddb.on(PutItemCommand).resolves({})
+  const result = await applyRecords([record('a', '1')], {
+    dynamodb: client,
+    tableMap: { blue: 'green' },
+    sleep: () => Promise.resolve()
+  })
+  expect(result.batchItemFailures).toEqual([])
+  expect(ddb.commandCalls(PutItemCommand)).toHaveLength(1)
+})
+
+describe('terminate', () => {
+  const names = replicationNames(deep('stage', 'abcd1234'), deep('prod', '0a0b0c0d'))
+  const arnA = 'arn:aws:dynamodb:us-east-1:1:table/A/stream/x'
+  const arnB = 'arn:aws:dynamodb:us-east-1:1:table/B/stream/y'
+
+  function mocks() {
+    const dynamodb = new DynamoDBClient({ region: 'us-east-1' })
+    const lambda = new LambdaClient({ region: 'us-east-1' })
+    const iam = new IAMClient({ region: 'us-east-1' })
+    const ddb = mockClient(dynamodb)
+    const lam = mockClient(lambda)
+    const im = mockClient(iam)
+    const tableItem = (blue: string, arn: string, byUs: boolean) => ({
+      pk: { S: `table#${blue}` },
+      sk: { S: 'table' },
+      green: { S: `${blue}green` },
+      streamArn: { S: arn },
+      streamEnabledByUs: { BOOL: byUs },
+      t0: { S: '2026-01-01T00:00:00Z' },
+      segments: { N: '1' },
+      itemCount: { N: '0' },
+      backfillDoneAt: { S: '2026-01-01T00:01:00Z' }
+    })
+    ddb
+      .on(ScanCommand)
+      .resolves({ Items: [tableItem('A', arnA, true), tableItem('B', arnB, false)] })
+    const table = (name: string, arn: string) => ({
+      Table: {
+        TableName: name,
+        TableArn: `arn:aws:dynamodb:us-east-1:1:table/${name}`,
+        TableStatus: 'ACTIVE' as const,
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' as const }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' as const }],
+        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' as const },
+        LatestStreamArn: arn
+      }
+    })
+    ddb.on(DescribeTableCommand, { TableName: 'A' }).resolves(table('A', arnA))
+    ddb.on(DescribeTableCommand, { TableName: 'B' }).resolves(table('B', arnB))
+    ddb
+      .on(DescribeTableCommand, { TableName: names.controlTable })
+      .rejects(new ResourceNotFoundException({ message: 'gone', $metadata: {} }))
+    ddb.on(UpdateTableCommand).resolves({})
+    ddb.on(DeleteTableCommand).resolves({})
+    lam.on(ListEventSourceMappingsCommand).resolves({
+      EventSourceMappings: [
+        {
+          UUID: 'm-1',
+          EventSourceArn: arnA,
+          FunctionArn: `arn:aws:lambda:us-east-1:1:function:${names.functionName}`
+        }
+      ]
+    })
+    lam.on(GetFunctionCommand).resolves({ Configuration: { FunctionArn: 'f', CodeSha256: 'x' } })
+    lam.on(DeleteEventSourceMappingCommand).resolves({})
+    lam.on(DeleteFunctionCommand).resolves({})
+    im.on(GetRoleCommand).resolves({
+      Role: { Arn: 'r', RoleName: names.roleName, Path: '/', RoleId: 'id', CreateDate: new Date() }
+    })
+    im.on(GetRolePolicyCommand).resolves({
+      RoleName: names.roleName,
+      PolicyName: names.policyName,
+      PolicyDocument: '{}'
+    })
+    im.on(DeleteRolePolicyCommand).resolves({})
+    im.on(DeleteRoleCommand).resolves({})
+    const ctx = makeCtx({ dynamodb, lambda, iam })
+    return { ctx, ddb, lam, im }
+  }
+
+  test('turns off only the streams prepare turned on, and removes everything it made', async () => {
+    const { ctx, ddb, lam, im } = mocks()
+    await replicate(request('terminate'), ctx, { waiterMinDelay: 1 })
+    expect(ddb.commandCalls(UpdateTableCommand).map((c) => c.args[0].input)).toEqual([
+      { TableName: 'A', StreamSpecification: { StreamEnabled: false } }
+    ])
+    expect(
+      lam.commandCalls(DeleteEventSourceMappingCommand).map((c) => c.args[0].input.UUID)
+    ).toEqual(['m-1'])
+    expect(lam.commandCalls(DeleteFunctionCommand)).toHaveLength(1)
+    expect(im.commandCalls(DeleteRolePolicyCommand)).toHaveLength(1)
+    expect(im.commandCalls(DeleteRoleCommand)).toHaveLength(1)
+    expect(ddb.commandCalls(DeleteTableCommand).map((c) => c.args[0].input.TableName)).toEqual([
+      names.controlTable
+    ])
+    // The control table (the record of what to undo) goes last.
+    expect(ctx.report.plan.at(-1)?.resource).toBe(names.controlTable)
+    expect(ctx.report.changed).toBe(true)
+  })
+
+  test('dry run plans the same calls and makes none', async () => {
+    const { ctx, ddb, lam, im } = mocks()
+    await replicate(request('terminate', { dryRun: true }), ctx)
+    expect(ctx.report.plan.map((r) => r.resource)).toEqual([
+      'A',
+      names.functionName,
+      names.roleName,
+      'A',
+      names.controlTable
+    ])
+    expect(ddb.commandCalls(UpdateTableCommand)).toHaveLength(0)
+    expect(ddb.commandCalls(DeleteTableCommand)).toHaveLength(0)
+    expect(lam.commandCalls(DeleteEventSourceMappingCommand)).toHaveLength(0)
+    expect(lam.commandCalls(DeleteFunctionCommand)).toHaveLength(0)
+    expect(im.commandCalls(DeleteRoleCommand)).toHaveLength(0)
+    expect(ctx.report.changed).toBe(false)
+  })
+})

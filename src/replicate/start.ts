@@ -1,0 +1,119 @@
+/**
+ * `replicate start`: one event source mapping per blue stream, from TRIM_HORIZON (every change
+ * since T0 is replayed; applying is idempotent), with bisect on error and per-item failures.
+ * Refuses while a backfill is unfinished, when the stream changed or aged past its retention
+ * since T0, when the function lacks the table, or when the stream already has two readers.
+ */
+import { createMapping, getFunction, listMappings } from '../aws/replication-lambda.js'
+import type { Context } from '../context.js'
+import { BlueGreenError } from '../errors.js'
+import type { ReplicateRequest } from '../inputs.js'
+import { STREAM_RETENTION_MS } from './backfill.js'
+import { isBackfillDone, readControl } from './control.js'
+import { replicationNames } from './names.js'
+import { resolvePairs } from './pairing.js'
+import { fillStatus, isOurs, ourMappings } from './state.js'
+import { backfillPercent, backfillShare } from './status.js'
+import { Steps } from './steps.js'
+
+export async function start(request: ReplicateRequest, ctx: Context): Promise<void> {
+  const db = ctx.clients.dynamodb
+  const names = replicationNames(request.blue, request.green)
+  const pairs = await resolvePairs(db, request)
+  const control = await readControl(db, names.controlTable)
+  if (control === undefined) {
+    throw new BlueGreenError(
+      `Nothing is prepared for this blue/green pair (no control table ${names.controlTable}): run \`replicate prepare\` first.`
+    )
+  }
+  const fn = await getFunction(ctx.clients.lambda, names.functionName)
+  let tableMap: Record<string, unknown>
+  try {
+    tableMap = JSON.parse(fn?.environment.BLUEGREEN_TABLE_MAP ?? '{}') as Record<string, unknown>
+  } catch {
+    tableMap = {}
+  }
+  const mappings = await ourMappings(ctx, names)
+  const now = ctx.now()
+  const problems: string[] = []
+  const todo: { blue: string; streamArn: string }[] = []
+  for (const pair of pairs) {
+    const tc = control.tables.get(pair.blue.name)
+    const blue = pair.blue.name
+    if (tc === undefined) {
+      problems.push(`${blue} is not prepared: run \`replicate prepare\` for it first`)
+      continue
+    }
+    const { table } = tc
+    if (!isBackfillDone(tc)) {
+      problems.push(
+        `the backfill of ${blue} has not finished (${backfillPercent(backfillShare(tc))} %): run \`replicate prepare\` until it reports done`
+      )
+      continue
+    }
+    if (table.green !== pair.green.name) {
+      problems.push(`${blue} was prepared into ${table.green}, not ${pair.green.name}`)
+      continue
+    }
+    if (pair.blue.stream.arn !== table.streamArn) {
+      problems.push(
+        `the stream of ${blue} changed since prepare (${table.streamArn} → ${pair.blue.stream.arn ?? 'none'}); changes may be lost: run \`replicate terminate\` and \`replicate prepare\` again`
+      )
+      continue
+    }
+    if (now.getTime() > new Date(table.t0).getTime() + STREAM_RETENTION_MS) {
+      problems.push(
+        `T0 of ${blue} (${table.t0}) is more than 24 hours ago: the stream no longer holds the changes made during the backfill. Run \`replicate terminate\` and \`replicate prepare\` again, then start right after it`
+      )
+      continue
+    }
+    if (fn !== undefined && tableMap[blue] !== pair.green.name) {
+      problems.push(
+        `the replication function does not know ${blue} yet: re-run \`replicate prepare\` to update it`
+      )
+      continue
+    }
+    if (mappings.some((m) => m.eventSourceArn === table.streamArn)) continue
+    const others = (
+      await listMappings(ctx.clients.lambda, { eventSourceArn: table.streamArn })
+    ).filter((m) => !isOurs(m, names))
+    if (others.length >= 2) {
+      problems.push(
+        `the stream of ${blue} already has ${others.length} readers (${others.map((m) => m.functionArn).join(', ')}); a third would be throttled: remove one`
+      )
+      continue
+    }
+    todo.push({ blue, streamArn: table.streamArn })
+  }
+  if (problems.length === 0 && fn === undefined) {
+    problems.push(
+      `the replication function ${names.functionName} is missing: run \`replicate prepare\` again (it deploys the function)`
+    )
+  }
+  if (problems.length > 0) {
+    throw new BlueGreenError(
+      problems.length === 1
+        ? `Cannot start: ${problems[0] ?? ''}`
+        : `Cannot start:\n${problems.map((p) => `  - ${p}`).join('\n')}`
+    )
+  }
+
+  const steps = new Steps(ctx.report)
+  const created = [...mappings]
+  for (const t of todo) {
+    steps.add(
+      `Attach the replication function to the stream from TRIM_HORIZON (CreateEventSourceMapping)`,
+      t.blue,
+      async () => {
+        created.push(await createMapping(ctx.clients.lambda, names.functionName, t.streamArn))
+      }
+    )
+  }
+  await steps.execute(request.dryRun)
+  fillStatus(
+    ctx,
+    control,
+    created,
+    pairs.map((p) => ({ blue: p.blue.name, green: p.green.name }))
+  )
+}

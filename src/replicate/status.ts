@@ -1,0 +1,154 @@
+/**
+ * `replicate status`: a signed percent per table and overall.
+ *
+ *   −100 … −1   backfill phase: −100 + the share copied (each segment counts 1/segments; a
+ *               running one by items copied against its share of blue's approximate ItemCount,
+ *               capped below 100 % until the scan ends). Not prepared: −100.
+ *   0           backfill done, not started (no mapping).
+ *   0 … 100     stream phase: how far the consumer has moved from T0 towards now,
+ *               (position − T0) / (now − T0), where position is the newest record's
+ *               ApproximateCreationDateTime the replication function has applied (its heartbeat
+ *               in the control table; Lambda publishes its own position only as the CloudWatch
+ *               metric IteratorAge). 100 only when the mapping's last poll found nothing new
+ *               ("No records processed") after the function's last heartbeat, or (no heartbeat
+ *               at all: the stream had nothing to apply) at least five minutes after the mapping
+ *               changed; otherwise capped at 99.
+ * Overall: while any table backfills, the backfill formula over every table; afterwards the
+ * slowest table.
+ */
+import type { Mapping } from '../aws/replication-lambda.js'
+import type { TableRow } from '../report.js'
+import { isBackfillDone, type ConsumerRecord, type TableControl } from './control.js'
+
+export const IDLE_AFTER_MS = 5 * 60_000
+
+export function backfillShare(control: TableControl): number {
+  const { table, segments } = control
+  const total = Math.max(1, table.segments)
+  const perSegment = Math.max(1, table.itemCount / total)
+  let sum = 0
+  for (let i = 0; i < total; i++) {
+    const seg = segments.find((s) => s.segment === i)
+    if (seg === undefined) continue
+    sum += seg.done ? 1 : Math.min(0.99, seg.copied / perSegment)
+  }
+  return sum / total
+}
+
+/** −100 … −1 from the share copied. */
+export function backfillPercent(share: number): number {
+  return Math.min(-1, -100 + Math.floor(share * 100))
+}
+
+export interface StreamProgressInput {
+  t0: Date
+  now: Date
+  consumer: ConsumerRecord | undefined
+  mapping: Pick<Mapping, 'lastProcessingResult' | 'lastModified'>
+}
+
+export function streamPercent(input: StreamProgressInput): number {
+  const { t0, now, consumer, mapping } = input
+  const idleResult = (mapping.lastProcessingResult ?? '').startsWith('No records processed')
+  const changed = mapping.lastModified?.getTime() ?? now.getTime()
+  if (idleResult) {
+    if (consumer !== undefined && Date.parse(consumer.at) >= changed) return 100
+    if (consumer === undefined && now.getTime() - changed >= IDLE_AFTER_MS) return 100
+  }
+  if (consumer === undefined) return 0
+  const span = now.getTime() - t0.getTime()
+  if (span <= 0) return 99
+  const moved = Date.parse(consumer.position) - t0.getTime()
+  return Math.max(0, Math.min(99, Math.floor((moved / span) * 100)))
+}
+
+export interface TableStatus {
+  row: TableRow
+  /** Share copied, 0…1 (1 once the backfill is done). */
+  share: number
+  backfillDone: boolean
+}
+
+export function tableStatus(
+  blue: string,
+  green: string,
+  control: TableControl | undefined,
+  mapping: Mapping | undefined,
+  now: Date
+): TableStatus {
+  if (control === undefined) {
+    return {
+      row: { blue, green, phase: 'not prepared', progress: -100, note: 'run replicate prepare' },
+      share: 0,
+      backfillDone: false
+    }
+  }
+  const { table, segments } = control
+  const errors = table.errors.length > 0 ? `; last error: ${table.errors.at(-1) ?? ''}` : ''
+  if (!isBackfillDone(control)) {
+    const share = backfillShare(control)
+    const copied = segments.reduce((sum, s) => sum + s.copied, 0)
+    const done = segments.filter((s) => s.done).length
+    return {
+      row: {
+        blue,
+        green,
+        phase: 'backfill',
+        progress: backfillPercent(share),
+        note: `${copied} items copied, ${done}/${table.segments} segments done, T0 ${table.t0}${errors}`
+      },
+      share,
+      backfillDone: false
+    }
+  }
+  if (mapping === undefined) {
+    return {
+      row: {
+        blue,
+        green,
+        phase: 'ready',
+        progress: 0,
+        note: `backfill done ${table.backfillDoneAt ?? ''}; run replicate start${errors}`
+      },
+      share: 1,
+      backfillDone: true
+    }
+  }
+  const progress = streamPercent({
+    t0: new Date(table.t0),
+    now,
+    consumer: control.consumer,
+    mapping
+  })
+  const problem = mapping.lastProcessingResult?.startsWith('PROBLEM') === true
+  return {
+    row: {
+      blue,
+      green,
+      phase: mapping.state === 'Enabled' ? 'stream' : `stream (${mapping.state})`,
+      progress,
+      note: [
+        control.consumer === undefined
+          ? 'no record applied yet'
+          : `applied up to ${control.consumer.position} (${control.consumer.applied} records)`,
+        mapping.lastProcessingResult === undefined
+          ? ''
+          : `last poll: ${mapping.lastProcessingResult}`,
+        problem ? 'see the function logs' : ''
+      ]
+        .filter(Boolean)
+        .join('; ')
+    },
+    share: 1,
+    backfillDone: true
+  }
+}
+
+/** Overall percent: backfill formula while any table backfills, else the slowest table. */
+export function overallPercent(statuses: readonly TableStatus[]): number {
+  if (statuses.length === 0) return -100
+  if (statuses.some((s) => !s.backfillDone)) {
+    return backfillPercent(statuses.reduce((sum, s) => sum + s.share, 0) / statuses.length)
+  }
+  return Math.min(...statuses.map((s) => s.row.progress ?? 0))
+}
