@@ -75,6 +75,8 @@ interface CommonRequest {
   waitTimeoutMs: number
   /** Tables to replicate; empty means every blue table with a green partner. */
   tables: TableSpec[]
+  /** Total scan segments of the backfill (replicate prepare, and publish with data-replicate). */
+  segments: number
 }
 
 export interface PublishRequest extends CommonRequest {
@@ -100,8 +102,6 @@ export interface ReplicateRequest extends CommonRequest {
   action: ReplicateAction
   privateIgnore: string[]
   publicIgnore: string[]
-  /** Total scan segments of the backfill. */
-  segments: number
   /** The one segment this job scans (matrix sharing); undefined: all of them. */
   segment: number | undefined
 }
@@ -375,7 +375,8 @@ export function parseInputs(raw: RawInputs, options: ParseOptions = {}): Request
     dryRun: parsed['dry-run'] ?? false,
     wait: parsed.wait ?? true,
     waitTimeoutMs: parsed['wait-timeout'] ?? 30 * 60_000,
-    tables: parsed.tables ?? []
+    tables: parsed.tables ?? [],
+    segments
   }
   if (valid('wait-timeout') && common.waitTimeoutMs === 0)
     fail('wait-timeout', 'must be longer than 0s')
@@ -408,7 +409,6 @@ export function parseInputs(raw: RawInputs, options: ParseOptions = {}): Request
     ...common,
     privateIgnore: parsed['private-ignore'] ?? [],
     publicIgnore: parsed['public-ignore'] ?? [],
-    segments,
     segment: parsed.segment
   }
 }

@@ -34,12 +34,13 @@ export async function replicate(
     case 'verify':
       return verify(request, ctx)
     case 'status':
-      return status(request, ctx)
+      await status(request, ctx)
+      return
   }
 }
 
 /** `replicate status`: rows per table and the overall signed percent (see status.ts). */
-export async function status(request: ReplicateRequest, ctx: Context): Promise<void> {
+export async function status(request: ReplicateRequest, ctx: Context): Promise<number> {
   const names = replicationNames(request.blue, request.green)
   const control = await readControl(ctx.clients.dynamodb, names.controlTable)
   const mappings = await ourMappings(ctx, names)
@@ -52,4 +53,5 @@ export async function status(request: ReplicateRequest, ctx: Context): Promise<v
   }
   const overall = fillStatus(ctx, control, mappings, pairs)
   ctx.log.info(`replication progress: ${overall} %`)
+  return overall
 }
