@@ -9,7 +9,7 @@ import { Cookie, CookieJar } from 'tough-cookie'
 import type { CloudFrontHeaders, CloudFrontRequestEvent } from 'aws-lambda'
 import type { RouterConfig } from '../../edge/config.js'
 import { type BundledHandler, type Bundle, buildBundle } from './bundle.js'
-import { withWeights } from './fixtures.js'
+import { viewerEvent, withWeights } from './fixtures.js'
 
 const BLUE = 'https://www1.deep.mg'
 const GREEN = 'https://www2.deep.mg'
@@ -34,27 +34,13 @@ function toEvent(req: IncomingMessage): CloudFrontRequestEvent {
     const name = key.toLowerCase()
     headers[name] = [...(headers[name] ?? []), { key, value }]
   }
-  return {
-    Records: [
-      {
-        cf: {
-          config: {
-            distributionDomainName: 'd111111abcdef8.cloudfront.net',
-            distributionId: 'EDFDVBD6EXAMPLE',
-            eventType: 'viewer-request',
-            requestId: String(Math.random())
-          },
-          request: {
-            clientIp: req.socket.remoteAddress ?? '127.0.0.1',
-            method: req.method ?? 'GET',
-            uri: q < 0 ? url : url.slice(0, q),
-            querystring: q < 0 ? '' : url.slice(q + 1),
-            headers
-          }
-        }
-      }
-    ]
-  }
+  return viewerEvent({
+    clientIp: req.socket.remoteAddress ?? '127.0.0.1',
+    method: req.method ?? 'GET',
+    uri: q < 0 ? url : url.slice(0, q),
+    querystring: q < 0 ? '' : url.slice(q + 1),
+    headers
+  })
 }
 
 /** CloudFront's part: a generated response goes to the viewer, a request to the origin. */
