@@ -30,7 +30,7 @@ import {
 } from '../__tests__/replicate/helpers.js'
 
 const N = Number(process.env.BENCH_ITEMS ?? 100_000)
-const SEGMENTS = 4
+const SEGMENTS = Number(process.env.BENCH_SEGMENTS ?? 4)
 const WRITE_CONCURRENCY = 8
 const IN_FLIGHT = SEGMENTS * WRITE_CONCURRENCY
 
