@@ -2,10 +2,11 @@
 // Bundles the action, the CLI and the Lambda bundles into dist/ (or into --outdir, for the check
 // that the committed dist/ is fresh). Deterministic: the same source gives the same bytes.
 import { build } from 'esbuild'
-import { mkdir, rm, stat } from 'node:fs/promises'
+import { mkdir, readFile, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 
+const { version } = JSON.parse(await readFile('package.json', 'utf8'))
 const { values } = parseArgs({ options: { outdir: { type: 'string', default: 'dist' } } })
 const outdir = values.outdir
 
@@ -46,6 +47,7 @@ const app = await build({
   outdir,
   format: 'esm',
   splitting: true,
+  define: { __BLUEGREEN_VERSION__: JSON.stringify(version) },
   chunkNames: 'chunks/[name]-[hash]',
   minify: true,
   metafile: true,

@@ -22,6 +22,12 @@ export async function replicate(
   ctx: Context,
   options: ReplicateOptions = {}
 ): Promise<void> {
+  if (request.privateIgnore.length > 0 || request.publicIgnore.length > 0) {
+    const message =
+      'private-ignore / public-ignore have no effect yet: this version replicates DynamoDB tables only, not S3 buckets.'
+    ctx.log.warn(message)
+    ctx.report.warnings.push(message)
+  }
   switch (request.action) {
     case 'prepare':
       return prepare(request, ctx, options)
