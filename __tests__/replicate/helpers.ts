@@ -90,6 +90,9 @@ export function makeCtx(
     },
     get s3() {
       return base.s3
+    },
+    get sqs() {
+      return overrides.sqs ?? base.sqs
     }
   }
   return {

@@ -2,16 +2,26 @@
  * On the emulator: bad input changes nothing, dry run makes no mutating call, and the whole
  * lifecycle prepare → start → status → stop → terminate leaves AWS as it found it (idempotent
  * re-runs make zero mutating calls). No writes follow a mapping here (a moto gap, DESIGN.md 6).
+ * moto keeps a mapping's DestinationConfig (create and update), so the failure queue is checked
+ * end to end: created by prepare, the mappings' on-failure destination, counted by status,
+ * deleted by terminate.
  */
 import {
   CreateFunctionCommand,
   GetEventSourceMappingCommand,
-  CreateEventSourceMappingCommand
+  CreateEventSourceMappingCommand,
+  UpdateEventSourceMappingCommand
 } from '@aws-sdk/client-lambda'
+import {
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  SendMessageCommand
+} from '@aws-sdk/client-sqs'
 import { CreateRoleCommand } from '@aws-sdk/client-iam'
 import { DynamoDBClient, UpdateTableCommand } from '@aws-sdk/client-dynamodb'
 import { describeTable, setStream } from '../../src/aws/dynamodb.js'
 import { getFunction, getRole, listMappings } from '../../src/aws/replication-lambda.js'
+import { getQueue } from '../../src/aws/sqs.js'
 import { readControl } from '../../src/replicate/control.js'
 import { replicate } from '../../src/replicate/index.js'
 import { replicationNames } from '../../src/replicate/names.js'
@@ -38,6 +48,7 @@ async function untouched(): Promise<void> {
   expect(await readControl(ctx.clients.dynamodb, names.controlTable)).toBeUndefined()
   expect((await describeTable(ctx.clients.dynamodb, BLUE))?.stream.enabled).toBe(false)
   expect(await getFunction(ctx.clients.lambda, names.functionName)).toBeUndefined()
+  expect(await getQueue(ctx.clients.sqs, names.failureQueue)).toBeUndefined()
 }
 
 test('bad input and bad state get a clear error and change nothing', async () => {
@@ -78,6 +89,7 @@ test('dry run lists every mutating call of prepare and makes none', async () => 
     'PutItem',
     'BatchWriteItem',
     'CreateRole',
+    'CreateQueue',
     'PutRolePolicy',
     'CreateFunction'
   ]) {
@@ -115,6 +127,19 @@ test('prepare → start → status → stop → terminate, each idempotent', asy
   expect(sid('ReadBlue')?.Resource).toEqual([blue?.arn])
   expect(sid('WriteGreen')?.Resource).toEqual([(await describeTable(db, GREEN))?.arn])
   expect(sid('ReadStreams')?.Resource).toEqual([blue?.stream.arn])
+  // The failure queue: kept 14 days; the role may send to it and to nothing else.
+  const queue = await getQueue(prepared.clients.sqs, names.failureQueue)
+  expect(queue?.arn).toMatch(new RegExp(`^arn:aws:sqs:us-east-1:\\d{12}:${names.failureQueue}$`))
+  const queueAttributes = await prepared.clients.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queue?.url ?? '',
+      AttributeNames: ['MessageRetentionPeriod']
+    })
+  )
+  expect(queueAttributes.Attributes?.MessageRetentionPeriod).toBe(String(14 * 24 * 3600))
+  expect(sid('FailedBatches')).toEqual(
+    expect.objectContaining({ Action: ['sqs:SendMessage'], Resource: [queue?.arn] })
+  )
 
   // A second prepare finds everything done: zero mutating calls.
   const again = makeCtx()
@@ -142,12 +167,52 @@ test('prepare → start → status → stop → terminate, each idempotent', asy
       StartingPosition: 'TRIM_HORIZON',
       BisectBatchOnFunctionError: true,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      MaximumRetryAttempts: 10
+      MaximumRetryAttempts: 10,
+      DestinationConfig: { OnFailure: { Destination: queue?.arn } }
     })
   )
   const startAgain = makeCtx()
   await replicate(req('start'), startAgain)
   expect(startAgain.report.plan).toEqual([])
+
+  // A mapping of ours without the destination (made by an older version) gets it, once.
+  await started.clients.lambda.send(
+    new UpdateEventSourceMappingCommand({
+      UUID: mappings[0]?.uuid ?? '',
+      DestinationConfig: { OnFailure: {} }
+    })
+  )
+  const upgraded = makeCtx()
+  await replicate(req('start'), upgraded)
+  expect(upgraded.report.plan.map((r) => [r.resource, r.status])).toEqual([[BLUE, 'done']])
+  expect(upgraded.report.plan[0]?.description).toContain('UpdateEventSourceMapping')
+  const updated = await started.clients.lambda.send(
+    new GetEventSourceMappingCommand({ UUID: mappings[0]?.uuid ?? '' })
+  )
+  expect(updated.DestinationConfig?.OnFailure?.Destination).toBe(queue?.arn)
+  const upgradedAgain = makeCtx()
+  await replicate(req('start'), upgradedAgain)
+  expect(upgradedAgain.report.plan).toEqual([])
+
+  // Without the queue, start refuses (a dry run notes it); prepare brings it back, nothing else.
+  await started.clients.sqs.send(new DeleteQueueCommand({ QueueUrl: queue?.url ?? '' }))
+  const noQueue = makeCtx()
+  await expect(replicate(req('start'), noQueue)).rejects.toThrow(
+    `the failure queue ${names.failureQueue} is missing: run \`replicate prepare\` again`
+  )
+  expect(noQueue.report.changed).toBe(false)
+  const noQueueDry = makeCtx()
+  await replicate(req('start', { dryRun: true }), noQueueDry)
+  expect(noQueueDry.report.notes).toEqual([
+    expect.stringContaining(`the failure queue ${names.failureQueue} is missing`)
+  ])
+  const requeued = makeCtx()
+  await replicate(req('prepare'), requeued, OPTIONS)
+  expect(requeued.report.plan.map((r) => r.resource)).toEqual([names.failureQueue])
+  expect((await getQueue(requeued.clients.sqs, names.failureQueue))?.arn).toBe(queue?.arn)
+  const startRequeued = makeCtx()
+  await replicate(req('start'), startRequeued)
+  expect(startRequeued.report.plan).toEqual([])
 
   const status = makeCtx()
   await replicate(req('status'), status)
@@ -155,6 +220,21 @@ test('prepare → start → status → stop → terminate, each idempotent', asy
   const progress = Number(status.report.outputs.progress)
   expect(progress).toBeGreaterThanOrEqual(0)
   expect(progress).toBeLessThanOrEqual(100)
+  expect(status.report.warnings).toEqual([])
+
+  // A batch Lambda gave up on lands in the queue: status warns (and does not fail).
+  await status.clients.sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queue?.url ?? '',
+      MessageBody: JSON.stringify({ DDBStreamBatchInfo: { streamArn: blue?.stream.arn } })
+    })
+  )
+  const failing = makeCtx()
+  await replicate(req('status'), failing)
+  const warning = `1 failed batch is in ${names.failureQueue}: the keys in them may be stale on green; fix the cause, then run replicate verify (and re-run prepare to re-copy)`
+  expect(failing.report.warnings).toEqual([warning])
+  expect(failing.report.tables[0]?.note).toContain(warning)
+  expect(failing.report.outputs.progress).toBe(status.report.outputs.progress)
 
   const stopped = makeCtx()
   await replicate(req('stop'), stopped)
@@ -166,6 +246,15 @@ test('prepare → start → status → stop → terminate, each idempotent', asy
   const terminated = makeCtx()
   await replicate(req('terminate'), terminated, OPTIONS)
   expect(terminated.report.plan.every((r) => r.status === 'done')).toBe(true)
+  expect(
+    terminated.report.plan
+      .filter((r) => r.description.includes('DeleteQueue'))
+      .map((r) => r.resource)
+  ).toEqual([names.failureQueue])
+  expect(terminated.report.warnings).toEqual([
+    expect.stringContaining(`1 failed batch in ${names.failureQueue} will be deleted`)
+  ])
+  expect(await getQueue(terminated.clients.sqs, names.failureQueue)).toBeUndefined()
   expect(await getFunction(terminated.clients.lambda, names.functionName)).toBeUndefined()
   expect(await getRole(terminated.clients.iam, names.roleName, names.policyName)).toBeUndefined()
   expect(await readControl(db, names.controlTable)).toBeUndefined()

@@ -2,7 +2,8 @@
  * Error paths the emulator cannot produce, with aws-sdk-client-mock: throttling and
  * UnprocessedItems are retried until every item is written (never dropped), a backfill that
  * cannot finish inside the stream retention stops loudly, a failing key is reported per item,
- * and terminate turns off only the streams that prepare turned on.
+ * terminate turns off only the streams that prepare turned on (and deletes the failure queue
+ * after the mappings and the function), and status survives a failure queue it cannot read.
  */
 import {
   BatchWriteItemCommand,
@@ -28,15 +29,24 @@ import {
   IAMClient
 } from '@aws-sdk/client-iam'
 import {
+  CreateEventSourceMappingCommand,
   DeleteEventSourceMappingCommand,
   DeleteFunctionCommand,
   GetFunctionCommand,
+  InvalidParameterValueException,
   LambdaClient,
   ListEventSourceMappingsCommand
 } from '@aws-sdk/client-lambda'
+import {
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SQSClient
+} from '@aws-sdk/client-sqs'
 import type { DynamoDBRecord } from 'aws-lambda'
 import { mockClient } from 'aws-sdk-client-mock'
 import { batchPut } from '../../src/aws/dynamodb.js'
+import { createMapping } from '../../src/aws/replication-lambda.js'
 import { BlueGreenError } from '../../src/errors.js'
 import { memoryLogger } from '../../src/log.js'
 import { applyRecords } from '../../src/replicate/apply.js'
@@ -308,9 +318,11 @@ describe('terminate', () => {
     const dynamodb = new DynamoDBClient({ region: 'us-east-1' })
     const lambda = new LambdaClient({ region: 'us-east-1' })
     const iam = new IAMClient({ region: 'us-east-1' })
+    const sqs = new SQSClient({ region: 'us-east-1' })
     const ddb = mockClient(dynamodb)
     const lam = mockClient(lambda)
     const im = mockClient(iam)
+    const q = mockClient(sqs)
     const tableItem = (blue: string, arn: string, byUs: boolean) => ({
       pk: { S: `table#${blue}` },
       sk: { S: 'table' },
@@ -365,12 +377,21 @@ describe('terminate', () => {
     })
     im.on(DeleteRolePolicyCommand).resolves({})
     im.on(DeleteRoleCommand).resolves({})
-    const ctx = makeCtx({ dynamodb, lambda, iam })
-    return { ctx, ddb, lam, im }
+    const queueUrl = `https://sqs.us-east-1.amazonaws.com/1/${names.failureQueue}`
+    q.on(GetQueueUrlCommand, { QueueName: names.failureQueue }).resolves({ QueueUrl: queueUrl })
+    q.on(GetQueueAttributesCommand).resolves({
+      Attributes: {
+        QueueArn: `arn:aws:sqs:us-east-1:1:${names.failureQueue}`,
+        ApproximateNumberOfMessages: '2'
+      }
+    })
+    q.on(DeleteQueueCommand).resolves({})
+    const ctx = makeCtx({ dynamodb, lambda, iam, sqs })
+    return { ctx, ddb, lam, im, q, queueUrl }
   }
 
   test('turns off only the streams prepare turned on, and removes everything it made', async () => {
-    const { ctx, ddb, lam, im } = mocks()
+    const { ctx, ddb, lam, im, q, queueUrl } = mocks()
     await replicate(request('terminate'), ctx, { waiterMinDelay: 1 })
     expect(ddb.commandCalls(UpdateTableCommand).map((c) => c.args[0].input)).toEqual([
       { TableName: 'A', StreamSpecification: { StreamEnabled: false } }
@@ -381,6 +402,13 @@ describe('terminate', () => {
     expect(lam.commandCalls(DeleteFunctionCommand)).toHaveLength(1)
     expect(im.commandCalls(DeleteRolePolicyCommand)).toHaveLength(1)
     expect(im.commandCalls(DeleteRoleCommand)).toHaveLength(1)
+    expect(q.commandCalls(DeleteQueueCommand).map((c) => c.args[0].input.QueueUrl)).toEqual([
+      queueUrl
+    ])
+    // The failed batches it held are called out before they go.
+    expect(ctx.report.warnings).toEqual([
+      expect.stringContaining(`2 failed batches in ${names.failureQueue} will be deleted`)
+    ])
     expect(ddb.commandCalls(DeleteTableCommand).map((c) => c.args[0].input.TableName)).toEqual([
       names.controlTable
     ])
@@ -390,11 +418,13 @@ describe('terminate', () => {
   })
 
   test('dry run plans the same calls and makes none', async () => {
-    const { ctx, ddb, lam, im } = mocks()
+    const { ctx, ddb, lam, im, q } = mocks()
     await replicate(request('terminate', { dryRun: true }), ctx)
+    // The queue goes after the mappings that send to it and the function.
     expect(ctx.report.plan.map((r) => r.resource)).toEqual([
       'A',
       names.functionName,
+      names.failureQueue,
       names.roleName,
       'A',
       names.controlTable
@@ -404,6 +434,60 @@ describe('terminate', () => {
     expect(lam.commandCalls(DeleteEventSourceMappingCommand)).toHaveLength(0)
     expect(lam.commandCalls(DeleteFunctionCommand)).toHaveLength(0)
     expect(im.commandCalls(DeleteRoleCommand)).toHaveLength(0)
+    expect(q.commandCalls(DeleteQueueCommand)).toHaveLength(0)
     expect(ctx.report.changed).toBe(false)
   })
+
+  test('status counts the failed batches, and only warns when it cannot read the queue', async () => {
+    const { ctx } = mocks()
+    await replicate(request('status'), ctx)
+    const warning = `2 failed batches are in ${names.failureQueue}: the keys in them may be stale on green; fix the cause, then run replicate verify (and re-run prepare to re-copy)`
+    expect(ctx.report.warnings).toEqual([warning])
+    expect(ctx.report.tables.map((r) => r.note.endsWith(warning))).toEqual([true, true])
+
+    const denied = mocks()
+    denied.q
+      .on(GetQueueAttributesCommand)
+      .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDenied' }))
+    await replicate(request('status'), denied.ctx)
+    expect(denied.ctx.report.warnings).toEqual([
+      `Could not count the failed batches in ${names.failureQueue}: not authorized`
+    ])
+    expect(denied.ctx.report.outputs.progress).toBe(ctx.report.outputs.progress)
+  })
+})
+
+test('a mapping is retried while the new SendMessage permission propagates, and other errors are not', async () => {
+  const lambda = mockClient(LambdaClient)
+  try {
+    const denied = new InvalidParameterValueException({
+      message: 'The function execution role does not have permissions to call SendMessage on SQS',
+      $metadata: {}
+    })
+    lambda
+      .on(CreateEventSourceMappingCommand)
+      .rejectsOnce(denied)
+      .rejectsOnce(denied)
+      .resolves({ UUID: 'm-1', EventSourceArn: 'arn:stream', State: 'Creating' })
+    const sleeps: number[] = []
+    const sleep = (ms: number): Promise<void> => {
+      sleeps.push(ms)
+      return Promise.resolve()
+    }
+    const client = new LambdaClient({ region: 'us-east-1' })
+    const mapping = await createMapping(client, 'fn', 'arn:stream', 'arn:queue', sleep)
+    expect(mapping.uuid).toBe('m-1')
+    expect(lambda.commandCalls(CreateEventSourceMappingCommand)).toHaveLength(3)
+    expect(sleeps).toEqual([5000, 5000])
+
+    lambda
+      .on(CreateEventSourceMappingCommand)
+      .rejects(new InvalidParameterValueException({ message: 'BatchSize too big', $metadata: {} }))
+    await expect(createMapping(client, 'fn', 'arn:stream', 'arn:queue', sleep)).rejects.toThrow(
+      'BatchSize too big'
+    )
+    expect(sleeps).toHaveLength(2)
+  } finally {
+    lambda.restore()
+  }
 })

@@ -105,6 +105,13 @@ test('names fit DynamoDB, Lambda and IAM limits', () => {
   )
   expect(long.functionName).toMatch(/^bluegreen-replication-[0-9a-f]{16}$/)
   expect(long.functionName.length).toBeLessThanOrEqual(64)
+  // SQS queue names: at most 80 characters of letters, digits, - and _.
+  const longest = replicationNames({ kind: 'alias', alias: 'a'.repeat(28) }, prod)
+  expect(longest.functionName).toHaveLength(64)
+  for (const names of [n, long, longest]) {
+    expect(names.failureQueue).toBe(`${names.functionName}-failures`)
+    expect(names.failureQueue).toMatch(/^[A-Za-z0-9_-]{1,80}$/)
+  }
 })
 
 function control(partial: {

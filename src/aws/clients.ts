@@ -12,6 +12,7 @@ import { IAMClient } from '@aws-sdk/client-iam'
 import { LambdaClient } from '@aws-sdk/client-lambda'
 import { Route53Client } from '@aws-sdk/client-route-53'
 import { S3Client } from '@aws-sdk/client-s3'
+import { SQSClient } from '@aws-sdk/client-sqs'
 import { STSClient } from '@aws-sdk/client-sts'
 import { VERSION } from '../version.js'
 
@@ -32,6 +33,8 @@ export interface Clients {
   readonly dynamodb: DynamoDBClient
   readonly streams: DynamoDBStreamsClient
   readonly s3: S3Client
+  /** SQS in `region`, for the replication function's failure queue. */
+  readonly sqs: SQSClient
 }
 
 export interface ClientOptions {
@@ -83,6 +86,9 @@ export function createClients(options: ClientOptions): Clients {
     },
     get s3() {
       return lazy('s3', () => new S3Client(config(region)))
+    },
+    get sqs() {
+      return lazy('sqs', () => new SQSClient(config(region)))
     }
   }
 }

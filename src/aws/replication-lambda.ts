@@ -19,6 +19,7 @@ import {
   DeleteFunctionCommand,
   GetFunctionCommand,
   ListEventSourceMappingsCommand,
+  UpdateEventSourceMappingCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionActiveV2,
@@ -265,6 +266,8 @@ export interface Mapping {
   state: string
   lastProcessingResult: string | undefined
   lastModified: Date | undefined
+  /** ARN of the on-failure destination (the failure queue), when the mapping has one. */
+  onFailure: string | undefined
 }
 
 function toMapping(m: EventSourceMappingConfiguration): Mapping {
@@ -274,7 +277,8 @@ function toMapping(m: EventSourceMappingConfiguration): Mapping {
     eventSourceArn: m.EventSourceArn ?? '',
     state: m.State ?? 'Unknown',
     lastProcessingResult: m.LastProcessingResult,
-    lastModified: m.LastModified
+    lastModified: m.LastModified,
+    onFailure: m.DestinationConfig?.OnFailure?.Destination
   }
 }
 
@@ -308,22 +312,73 @@ export const MAPPING_SETTINGS = {
   MaximumRetryAttempts: 10
 } as const
 
+/**
+ * Lambda checks that the function's role may send to the on-failure queue when a mapping is
+ * created or changed; a policy written seconds ago (prepare) may not be visible yet (IAM is
+ * eventually consistent). Such an InvalidParameterValueException is retried for about a minute.
+ */
+async function whilePolicyPropagates<T>(
+  sleep: (ms: number) => Promise<void>,
+  fn: () => Promise<T>
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn()
+    } catch (error) {
+      const notYet =
+        named(error, 'InvalidParameterValueException') &&
+        error instanceof Error &&
+        /permission|sendmessage|sqs|role/i.test(error.message)
+      if (!notYet || attempt >= 12) throw error
+      await sleep(5000)
+    }
+  }
+}
+
+/**
+ * Attaches the function to the stream. After MaximumRetryAttempts Lambda discards a batch; with
+ * `onFailureArn` (an SQS queue) it first sends a record of the batch there, so no failure is
+ * silent.
+ */
 export async function createMapping(
   lambda: LambdaClient,
   functionName: string,
-  streamArn: string
+  streamArn: string,
+  onFailureArn: string,
+  sleep: (ms: number) => Promise<void>
 ): Promise<Mapping> {
-  const out = await lambda.send(
-    new CreateEventSourceMappingCommand({
-      FunctionName: functionName,
-      EventSourceArn: streamArn,
-      Enabled: true,
-      StartingPosition: MAPPING_SETTINGS.StartingPosition,
-      BatchSize: MAPPING_SETTINGS.BatchSize,
-      BisectBatchOnFunctionError: MAPPING_SETTINGS.BisectBatchOnFunctionError,
-      FunctionResponseTypes: [...MAPPING_SETTINGS.FunctionResponseTypes],
-      MaximumRetryAttempts: MAPPING_SETTINGS.MaximumRetryAttempts
-    })
+  const out = await whilePolicyPropagates(sleep, () =>
+    lambda.send(
+      new CreateEventSourceMappingCommand({
+        FunctionName: functionName,
+        EventSourceArn: streamArn,
+        Enabled: true,
+        StartingPosition: MAPPING_SETTINGS.StartingPosition,
+        BatchSize: MAPPING_SETTINGS.BatchSize,
+        BisectBatchOnFunctionError: MAPPING_SETTINGS.BisectBatchOnFunctionError,
+        FunctionResponseTypes: [...MAPPING_SETTINGS.FunctionResponseTypes],
+        MaximumRetryAttempts: MAPPING_SETTINGS.MaximumRetryAttempts,
+        DestinationConfig: { OnFailure: { Destination: onFailureArn } }
+      })
+    )
+  )
+  return toMapping(out)
+}
+
+/** Sets the on-failure destination of an existing mapping (the rest is left as it is). */
+export async function setMappingOnFailure(
+  lambda: LambdaClient,
+  uuid: string,
+  onFailureArn: string,
+  sleep: (ms: number) => Promise<void>
+): Promise<Mapping> {
+  const out = await whilePolicyPropagates(sleep, () =>
+    lambda.send(
+      new UpdateEventSourceMappingCommand({
+        UUID: uuid,
+        DestinationConfig: { OnFailure: { Destination: onFailureArn } }
+      })
+    )
   )
   return toMapping(out)
 }

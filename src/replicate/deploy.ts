@@ -1,7 +1,7 @@
 /**
  * The replication function's package and permissions: the built handler zipped as index.js
  * (deterministic bytes, so an unchanged function is not updated), its environment (table map,
- * control table) and an inline policy scoped to exactly these tables and streams.
+ * control table) and an inline policy scoped to exactly these tables, streams and failure queue.
  */
 import { createHash } from 'node:crypto'
 import { strToU8, zipSync } from 'fflate'
@@ -33,12 +33,20 @@ export interface PolicyScope {
   streamArns: string[]
   controlTableArn: string
   logGroupArn: string
+  /** The SQS queue the event source mappings send failed batches to (with this role). */
+  failureQueueArn: string
 }
 
 /** `arn:<partition>:logs:<region>:<account>:log-group:/aws/lambda/<fn>:*` from a table ARN. */
 export function logGroupArn(tableArn: string, functionName: string): string {
   const [, partition = 'aws', , region = '', account = ''] = tableArn.split(':')
   return `arn:${partition}:logs:${region}:${account}:log-group:/aws/lambda/${functionName}:*`
+}
+
+/** `arn:<partition>:sqs:<region>:<account>:<queue>` from a table ARN. */
+export function queueArnOf(tableArn: string, queueName: string): string {
+  const [, partition = 'aws', , region = '', account = ''] = tableArn.split(':')
+  return `arn:${partition}:sqs:${region}:${account}:${queueName}`
 }
 
 export function tableArnOf(anyTableArn: string, table: string): string {
@@ -86,6 +94,12 @@ export function replicationPolicy(scope: PolicyScope): string {
         Effect: 'Allow',
         Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
         Resource: [scope.logGroupArn]
+      },
+      {
+        Sid: 'FailedBatches',
+        Effect: 'Allow',
+        Action: ['sqs:SendMessage'],
+        Resource: [scope.failureQueueArn]
       }
     ]
   })

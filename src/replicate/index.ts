@@ -3,6 +3,7 @@
  * terminate, verify. Each reads and checks everything before its first mutating call, lists
  * every mutating call in report.plan, and makes none in dry run.
  */
+import { countMessages, getQueue } from '../aws/sqs.js'
 import type { Context } from '../context.js'
 import type { ReplicateRequest } from '../inputs.js'
 import { readControl } from './control.js'
@@ -58,6 +59,31 @@ export async function status(request: ReplicateRequest, ctx: Context): Promise<n
     )
   }
   const overall = fillStatus(ctx, control, mappings, pairs)
+  await reportFailedBatches(ctx, names.failureQueue)
   ctx.log.info(`replication progress: ${overall} %`)
   return overall
+}
+
+/**
+ * Batches Lambda gave up on (after its retries) wait in the failure queue: their keys may be
+ * stale on green. A warning on every row and in the report; status itself does not fail.
+ */
+async function reportFailedBatches(ctx: Context, queueName: string): Promise<void> {
+  let count: number
+  try {
+    const queue = await getQueue(ctx.clients.sqs, queueName)
+    if (queue === undefined) return
+    count = await countMessages(ctx.clients.sqs, queue.url)
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error)
+    ctx.report.warnings.push(`Could not count the failed batches in ${queueName}: ${message}`)
+    return
+  }
+  if (count === 0) return
+  const message = `${count} failed batch${count === 1 ? ' is' : 'es are'} in ${queueName}: the keys in them may be stale on green; fix the cause, then run replicate verify (and re-run prepare to re-copy)`
+  ctx.log.warn(message)
+  ctx.report.warnings.push(message)
+  for (const row of ctx.report.tables) {
+    row.note = row.note === '' ? message : `${row.note}; ${message}`
+  }
 }

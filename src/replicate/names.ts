@@ -1,4 +1,7 @@
-/** Names derived from blue and green: the control table, the function and its role. */
+/**
+ * Names derived from blue and green: the control table, the function, its role and the queue
+ * of batches the function failed on.
+ */
 import { createHash } from 'node:crypto'
 import type { EnvRef } from '../inputs.js'
 
@@ -13,6 +16,8 @@ export interface ReplicationNames {
   functionName: string
   roleName: string
   policyName: string
+  /** `<functionName>-failures` (at most 73 characters; SQS allows 80). */
+  failureQueue: string
 }
 
 /**
@@ -29,6 +34,7 @@ export function replicationNames(blue: EnvRef, green: EnvRef): ReplicationNames 
     controlTable,
     functionName: short,
     roleName: short,
-    policyName: 'bluegreen-replication'
+    policyName: 'bluegreen-replication',
+    failureQueue: `${short}-failures`
   }
 }

@@ -1,5 +1,6 @@
 /**
- * `replicate prepare`: streams on, T0 recorded, backfill with checkpoints, function deployed.
+ * `replicate prepare`: streams on, T0 recorded, backfill with checkpoints, function deployed
+ * with its failure queue.
  * Everything is read and checked first; the mutating calls are then listed as steps (dry run
  * stops there) and run in order. A re-run resumes: tables already backfilled are skipped, a
  * backfill in progress continues from its segments' checkpoints, an up-to-date function is left
@@ -16,6 +17,7 @@ import {
   updateFunctionCode,
   updateFunctionConfiguration
 } from '../aws/replication-lambda.js'
+import { createQueue, getQueue } from '../aws/sqs.js'
 import type { Context } from '../context.js'
 import { BlueGreenError } from '../errors.js'
 import type { ReplicateRequest } from '../inputs.js'
@@ -32,7 +34,14 @@ import {
   type ControlState,
   type TableRecord
 } from './control.js'
-import { codeSha256, handlerZip, logGroupArn, replicationPolicy, tableArnOf } from './deploy.js'
+import {
+  codeSha256,
+  handlerZip,
+  logGroupArn,
+  queueArnOf,
+  replicationPolicy,
+  tableArnOf
+} from './deploy.js'
 import { replicationNames, type ReplicationNames } from './names.js'
 import { resolvePairs, type ResolvedPair } from './pairing.js'
 import { fillStatus, isOurs, ourMappings } from './state.js'
@@ -288,8 +297,9 @@ interface DeployStep {
 }
 
 /**
- * Steps that bring the function and its role to the wanted state, from reads only: the role
- * with its inline policy, the function's code (compared by CodeSha256) and configuration.
+ * Steps that bring the function and its role to the wanted state, from reads only: the failure
+ * queue, the role with its inline policy, the function's code (compared by CodeSha256) and
+ * configuration.
  * The function covers every table of the control table plus those of this run.
  */
 async function planDeploy(
@@ -327,6 +337,12 @@ async function planDeploy(
       `The table map of ${tables.size} tables needs ${envBytes} bytes of environment, over Lambda's 4 KB: replicate fewer tables per blue/green pair`
     )
   }
+  const queue = await getQueue(ctx.clients.sqs, names.failureQueue)
+  // The queue's ARN before it exists: the one SQS will give it (the create step sets the real one).
+  const live = {
+    roleArn: '',
+    queueArn: queue?.arn ?? queueArnOf(anyArn, names.failureQueue)
+  }
   const policyOf = async (): Promise<string> => {
     const streamArns: string[] = []
     for (const t of tables.values()) {
@@ -338,13 +354,24 @@ async function planDeploy(
       greenTableArns: [...tables.values()].map((t) => tableArnOf(anyArn, t.green)),
       streamArns,
       controlTableArn: tableArnOf(anyArn, names.controlTable),
-      logGroupArn: logGroupArn(anyArn, names.functionName)
+      logGroupArn: logGroupArn(anyArn, names.functionName),
+      failureQueueArn: live.queueArn
     })
   }
   const role = await getRole(ctx.clients.iam, names.roleName, names.policyName)
   const fn = await getFunction(ctx.clients.lambda, names.functionName)
   const steps: DeployStep[] = []
-  const live = { roleArn: role?.arn ?? '' }
+  live.roleArn = role?.arn ?? ''
+  if (queue === undefined) {
+    steps.push({
+      description:
+        'Create the queue for batches the function keeps failing on, kept 14 days (CreateQueue)',
+      resource: names.failureQueue,
+      run: async () => {
+        live.queueArn = (await createQueue(ctx.clients.sqs, names.failureQueue)).arn
+      }
+    })
+  }
   if (role === undefined) {
     steps.push({
       description:
@@ -367,7 +394,7 @@ async function planDeploy(
   ) {
     steps.push({
       description:
-        'Scope the role to these tables and streams: GetItem on blue, PutItem/DeleteItem on green, stream reads, logs (PutRolePolicy)',
+        'Scope the role to these tables and streams: GetItem on blue, PutItem/DeleteItem on green, stream reads, logs, SendMessage to the failure queue (PutRolePolicy)',
       resource: names.roleName,
       run: async () => {
         await putRolePolicy(ctx.clients.iam, names.roleName, names.policyName, await policyOf())

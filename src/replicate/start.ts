@@ -1,10 +1,18 @@
 /**
  * `replicate start`: one event source mapping per blue stream, from TRIM_HORIZON (every change
- * since T0 is replayed; applying is idempotent), with bisect on error and per-item failures.
+ * since T0 is replayed; applying is idempotent), with bisect on error, per-item failures, and
+ * the failure queue as on-failure destination (a batch Lambda gives up on is recorded there, not
+ * dropped silently); a mapping of ours made without that destination gets it.
  * Refuses while a backfill is unfinished, when the stream changed or aged past its retention
  * since T0, when the function lacks the table, or when the stream already has two readers.
  */
-import { createMapping, getFunction, listMappings } from '../aws/replication-lambda.js'
+import {
+  createMapping,
+  getFunction,
+  listMappings,
+  setMappingOnFailure
+} from '../aws/replication-lambda.js'
+import { getQueue } from '../aws/sqs.js'
 import type { Context } from '../context.js'
 import { BlueGreenError } from '../errors.js'
 import type { ReplicateRequest } from '../inputs.js'
@@ -34,9 +42,11 @@ export async function start(request: ReplicateRequest, ctx: Context): Promise<vo
     tableMap = {}
   }
   const mappings = await ourMappings(ctx, names)
+  const queue = await getQueue(ctx.clients.sqs, names.failureQueue)
   const now = ctx.now()
   const problems: string[] = []
   const todo: { blue: string; streamArn: string }[] = []
+  const noDestination: { blue: string; uuid: string }[] = []
   for (const pair of pairs) {
     const tc = control.tables.get(pair.blue.name)
     const blue = pair.blue.name
@@ -73,7 +83,13 @@ export async function start(request: ReplicateRequest, ctx: Context): Promise<vo
       )
       continue
     }
-    if (mappings.some((m) => m.eventSourceArn === table.streamArn)) continue
+    const existing = mappings.find((m) => m.eventSourceArn === table.streamArn)
+    if (existing !== undefined) {
+      if (existing.onFailure === undefined || existing.onFailure !== queue?.arn) {
+        noDestination.push({ blue, uuid: existing.uuid })
+      }
+      continue
+    }
     const others = (
       await listMappings(ctx.clients.lambda, { eventSourceArn: table.streamArn })
     ).filter((m) => !isOurs(m, names))
@@ -90,6 +106,12 @@ export async function start(request: ReplicateRequest, ctx: Context): Promise<vo
       `the replication function ${names.functionName} is missing: run \`replicate prepare\` again (it deploys the function)`
     )
   }
+  if (problems.length === 0 && queue === undefined) {
+    const missing = `the failure queue ${names.failureQueue} is missing: run \`replicate prepare\` again (it creates the queue)`
+    // A dry run may follow a dry-run prepare that plans to create it (data-replicate).
+    if (request.dryRun) ctx.report.notes.push(`A real run of start needs the queue: ${missing}.`)
+    else problems.push(missing)
+  }
   if (problems.length > 0) {
     throw new BlueGreenError(
       problems.length === 1
@@ -98,14 +120,35 @@ export async function start(request: ReplicateRequest, ctx: Context): Promise<vo
     )
   }
 
+  // Set whenever a step runs: only a dry run gets here without the queue.
+  const queueArn = queue?.arn ?? ''
   const steps = new Steps(ctx.report)
   const created = [...mappings]
   for (const t of todo) {
     steps.add(
-      `Attach the replication function to the stream from TRIM_HORIZON (CreateEventSourceMapping)`,
+      `Attach the replication function to the stream from TRIM_HORIZON, failed batches to ${names.failureQueue} (CreateEventSourceMapping)`,
       t.blue,
       async () => {
-        created.push(await createMapping(ctx.clients.lambda, names.functionName, t.streamArn))
+        created.push(
+          await createMapping(
+            ctx.clients.lambda,
+            names.functionName,
+            t.streamArn,
+            queueArn,
+            ctx.sleep
+          )
+        )
+      }
+    )
+  }
+  for (const m of noDestination) {
+    steps.add(
+      `Send the batches the function keeps failing on to ${names.failureQueue} instead of dropping them (UpdateEventSourceMapping)`,
+      m.blue,
+      async () => {
+        const updated = await setMappingOnFailure(ctx.clients.lambda, m.uuid, queueArn, ctx.sleep)
+        const i = created.findIndex((c) => c.uuid === m.uuid)
+        if (i >= 0) created[i] = updated
       }
     )
   }

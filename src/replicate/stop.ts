@@ -1,8 +1,9 @@
 /**
  * `replicate stop` detaches the replication function (its mappings only: all, or those of the
- * tables listed). `replicate terminate` also deletes the function and its role, turns off the
- * streams that prepare turned on (only when the stream is still the one it enabled), and
- * deletes the control table last (it is the record of what to undo).
+ * tables listed). `replicate terminate` also deletes the function, its failure queue (after the
+ * mappings that send to it) and its role, turns off the streams that prepare turned on (only
+ * when the stream is still the one it enabled), and deletes the control table last (it is the
+ * record of what to undo).
  */
 import { describeTable, setStream, waitForTableGone } from '../aws/dynamodb.js'
 import {
@@ -12,6 +13,7 @@ import {
   getRole,
   deleteRole
 } from '../aws/replication-lambda.js'
+import { countMessages, deleteQueue, getQueue } from '../aws/sqs.js'
 import type { Context } from '../context.js'
 import type { ReplicateRequest } from '../inputs.js'
 import { tableOfStreamArn } from './apply.js'
@@ -63,6 +65,13 @@ export async function terminate(
   const mappings = await ourMappings(ctx, names)
   const fn = await getFunction(ctx.clients.lambda, names.functionName)
   const role = await getRole(ctx.clients.iam, names.roleName, names.policyName)
+  const queue = await getQueue(ctx.clients.sqs, names.failureQueue)
+  const failed = queue === undefined ? 0 : await countMessages(ctx.clients.sqs, queue.url)
+  if (failed > 0) {
+    ctx.report.warnings.push(
+      `${failed} failed batch${failed === 1 ? '' : 'es'} in ${names.failureQueue} will be deleted with it: the keys in them may be stale on green (replicate verify shows which differ).`
+    )
+  }
   if (request.tables.length > 0) {
     ctx.report.notes.push(
       'terminate removes the replication of every table of this blue/green pair; `tables` is ignored (use `replicate stop` to detach some tables).'
@@ -78,6 +87,11 @@ export async function terminate(
   if (fn !== undefined) {
     steps.add('Delete the replication function (DeleteFunction)', names.functionName, () =>
       deleteFunction(ctx.clients.lambda, names.functionName)
+    )
+  }
+  if (queue !== undefined) {
+    steps.add('Delete the failure queue (DeleteQueue)', names.failureQueue, () =>
+      deleteQueue(ctx.clients.sqs, queue.url)
     )
   }
   if (role !== undefined) {
