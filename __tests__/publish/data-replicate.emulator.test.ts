@@ -1,12 +1,25 @@
 /**
  * publish with data-replicate: true, the built action on the emulator. Traffic must not move
  * until replication has caught up: the first run prepares (backfill) and starts replication,
- * then refuses to shift traffic and leaves every distribution as it was.
+ * then refuses to shift traffic and leaves every distribution as it was. Once the replication
+ * function has applied the stream (delivered here by the test: moto cannot invoke functions) and
+ * its mapping is idle, the same run shifts traffic.
  */
 import { CloudFrontClient, ListDistributionsCommand } from '@aws-sdk/client-cloudfront'
 import { runAction } from '../helpers/action.js'
 import { createSite, type Site } from '../helpers/site.js'
-import { countItems, createTable, hashKey, makeCtx, seed } from '../replicate/helpers.js'
+import { describeTable } from '../../src/aws/dynamodb.js'
+import { applyRecords } from '../../src/replicate/apply.js'
+import { replicationNames } from '../../src/replicate/names.js'
+import {
+  countItems,
+  createTable,
+  deep,
+  hashKey,
+  makeCtx,
+  readStream,
+  seed
+} from '../replicate/helpers.js'
 
 const cf = new CloudFrontClient({ region: 'us-east-1' })
 
@@ -53,14 +66,49 @@ test('a dry run plans the replication and the traffic shift and changes nothing'
   expect(await countItems(ctx.clients.dynamodb, 'DeepProdTodowxyz0987')).toBe(0)
 })
 
-test('the first run replicates the data, then refuses to move traffic while replication catches up', async () => {
+test('replication first: traffic stays where it is while replication catches up', async () => {
+  const db = ctx.clients.dynamodb
+  // A prepare of its own first, so that the test can change blue between T0 and start (moto
+  // erases a stream on writes once a mapping reads it).
+  const prepared = await runAction({ ...inputs, command: 'replicate prepare' })
+  expect(prepared.code).toBe(0)
+  await seed(db, 'DeepStageTodoabcd1234', (i) => hashKey(1000 + i), 5)
+
   const before = await aliases()
   const run = await runAction(inputs)
   expect(run.code).toBe(1)
   expect(run.stdout).toMatch(/::error::data-replicate: replication from blue to green is at \d+ %/)
-  // The backfill copied every item to green; no distribution changed.
-  expect(await countItems(ctx.clients.dynamodb, 'DeepProdTodowxyz0987')).toBe(40)
+  // The backfill copied the items there were at T0; the changes since wait for the stream.
+  expect(await countItems(db, 'DeepProdTodowxyz0987')).toBe(40)
   expect(await aliases()).toEqual(before)
   expect(before[site.blueId]).toEqual([site.domain])
   expect(run.summary).toMatch(/### Replication/)
+})
+
+test('once the function has applied every change since T0 and its mapping is idle, traffic moves', async () => {
+  const db = ctx.clients.dynamodb
+  // The replication function's work: every record from TRIM_HORIZON, applied with its heartbeat.
+  const streamArn = (await describeTable(db, 'DeepStageTodoabcd1234'))?.stream.arn ?? ''
+  const records = await readStream(ctx.clients.streams, streamArn)
+  expect(records.length).toBe(5)
+  const result = await applyRecords(records, {
+    dynamodb: db,
+    tableMap: { DeepStageTodoabcd1234: 'DeepProdTodowxyz0987' },
+    controlTable: replicationNames(deep('stage', 'abcd1234'), deep('prod', 'wxyz0987')).controlTable
+  })
+  expect(result.batchItemFailures).toEqual([])
+  expect(await countItems(db, 'DeepProdTodowxyz0987')).toBe(45)
+
+  const caughtUp = await runAction(inputs)
+  expect(caughtUp.stdout).not.toMatch(/::error::/)
+  expect(caughtUp.code).toBe(0)
+  expect(caughtUp.outputs).toMatchObject({
+    state: 'split',
+    ratio: '9:1',
+    progress: '100',
+    changed: 'true'
+  })
+  const after = await aliases()
+  expect(after[site.blueId]).toEqual([site.wildcard])
+  expect(Object.values(after)).toContainEqual([site.domain])
 })

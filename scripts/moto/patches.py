@@ -186,3 +186,21 @@ def _delete_checked(self, distribution_id, if_match):
 
 
 cf.CloudFrontBackend.delete_distribution = _delete_checked
+
+
+# --- An event source mapping says what its last poll found ----------------------------------
+# (moto: LastProcessingResult is always null). moto never polls a stream for a mapping, so each
+# poll it stands for found nothing new: "No records processed", as AWS reports for an idle
+# mapping. replicate status reads it to tell "caught up" from "still replaying".
+from moto.awslambda import models as awslambda  # noqa: E402
+
+_mapping_configuration = awslambda.EventSourceMapping.get_configuration
+
+
+def _mapping_configuration_with_result(self):
+    out = _mapping_configuration(self)
+    out["LastProcessingResult"] = "No records processed"
+    return out
+
+
+awslambda.EventSourceMapping.get_configuration = _mapping_configuration_with_result
