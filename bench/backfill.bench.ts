@@ -19,7 +19,7 @@ import type { Logger } from '../src/log.js'
 import { readControl } from '../src/replicate/control.js'
 import { replicate } from '../src/replicate/index.js'
 import { replicationNames } from '../src/replicate/names.js'
-import { mapLimit } from '../src/replicate/retry.js'
+import { mapLimit } from '../src/concurrency.js'
 import {
   countItems,
   createTable,

@@ -7,6 +7,7 @@
  */
 import { CloudFrontClient, ListDistributionsCommand } from '@aws-sdk/client-cloudfront'
 import { runAction } from '../helpers/action.js'
+import { emulatorEndpoint } from '../helpers/emulator.js'
 import { createSite, type Site } from '../helpers/site.js'
 import { describeTable } from '../../src/aws/dynamodb.js'
 import { applyRecords } from '../../src/replicate/apply.js'
@@ -37,6 +38,7 @@ let site: Site
 const ctx = makeCtx()
 
 beforeAll(async () => {
+  emulatorEndpoint() // a clear error when run without `npm test`
   site = await createSite()
   const db = ctx.clients.dynamodb
   await createTable(db, 'DeepStageTodoabcd1234', { hash: ['id', 'S'] })

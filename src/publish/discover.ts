@@ -4,6 +4,7 @@
  * what the planner needs (Observed) plus the raw configs apply works from.
  */
 import type { Context } from '../context.js'
+import { mapLimit } from '../concurrency.js'
 import { BlueGreenError } from '../errors.js'
 import type { EnvRef, PublishRequest } from '../inputs.js'
 import { certificateNames } from '../aws/acm.js'
@@ -26,6 +27,8 @@ export const DEEP_ENV_TAG = 'DeepEnvironmentName'
 export const DEEP_ID_TAG = 'DeepEnvironmentId'
 /** Every router's Comment starts with this (tags are the proof; the comment finds candidates). */
 export const ROUTER_COMMENT_PREFIX = 'bluegreen-router'
+/** ListTagsForResource calls in flight while resolving env:hash (CloudFront's API is rate-limited). */
+const TAG_READS_IN_FLIGHT = 5
 
 export interface Discovery {
   observed: Observed
@@ -143,6 +146,10 @@ export async function discover(
         )
       }
     }
+  }
+  // env:hash is found through every distribution's tags: read them a few at a time, once.
+  if (request.blue.kind === 'deep' || request.green.kind === 'deep') {
+    await mapLimit(list, TAG_READS_IN_FLIGHT, tagsOf)
   }
   const blueId = await resolve('blue', request.blue)
   const greenId = await resolve('green', request.green)

@@ -22,7 +22,8 @@ import type {
   DynamoDBRecord
 } from 'aws-lambda'
 import { recordConsumer } from './control.js'
-import { mapLimit, withRetry } from './retry.js'
+import { mapLimit } from '../concurrency.js'
+import { withRetry } from './retry.js'
 
 export interface ApplyDeps {
   dynamodb: DynamoDBClient

@@ -20,7 +20,8 @@ import {
 import { BlueGreenError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { checkpointSegment, type SegmentRecord } from './control.js'
-import { mapLimit, withRetry, type Backoff } from './retry.js'
+import { mapLimit } from '../concurrency.js'
+import { withRetry, type Backoff } from './retry.js'
 
 export const STREAM_RETENTION_MS = 24 * 3_600_000
 

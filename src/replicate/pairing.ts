@@ -8,7 +8,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { describeTable, listTableNames, type KeySchema, type TableInfo } from '../aws/dynamodb.js'
 import { BlueGreenError } from '../errors.js'
 import type { EnvRef, TableSpec } from '../inputs.js'
-import { mapLimit } from './retry.js'
+import { mapLimit } from '../concurrency.js'
 
 export interface TablePair {
   blue: string

@@ -11,7 +11,8 @@ import type { Context } from '../context.js'
 import { BlueGreenError } from '../errors.js'
 import type { ReplicateRequest } from '../inputs.js'
 import { resolvePairs } from './pairing.js'
-import { mapLimit, withRetry, type Backoff } from './retry.js'
+import { mapLimit } from '../concurrency.js'
+import { withRetry, type Backoff } from './retry.js'
 
 export const SAMPLE_SIZE = 10
 /** Differing keys re-read at most (beyond it, differences are counted from the scan). */
