@@ -474,7 +474,7 @@ function resolveNames(
   if (rest.length < 2 || label === undefined) {
     fail(
       'domain-name',
-      'needs a subdomain of a registered domain, such as www.deep.mg: its parent (deep.mg) carries the wildcard alias *.deep.mg'
+      `needs a subdomain, such as www.${domainName}: publish puts the wildcard alias on its parent (*.${domainName})`
     )
     return undefined
   }
