@@ -76,9 +76,6 @@ export function makeCtx(
     get iam() {
       return overrides.iam ?? base.iam
     },
-    get sts() {
-      return base.sts
-    },
     get lambda() {
       return overrides.lambda ?? base.lambda
     },
@@ -87,9 +84,6 @@ export function makeCtx(
     },
     get streams() {
       return overrides.streams ?? base.streams
-    },
-    get s3() {
-      return base.s3
     },
     get sqs() {
       return overrides.sqs ?? base.sqs

@@ -11,9 +11,7 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams'
 import { IAMClient } from '@aws-sdk/client-iam'
 import { LambdaClient } from '@aws-sdk/client-lambda'
 import { Route53Client } from '@aws-sdk/client-route-53'
-import { S3Client } from '@aws-sdk/client-s3'
 import { SQSClient } from '@aws-sdk/client-sqs'
-import { STSClient } from '@aws-sdk/client-sts'
 import { VERSION } from '../version.js'
 
 /** CloudFront's control plane, its certificates and Lambda@Edge are all in us-east-1. */
@@ -27,12 +25,10 @@ export interface Clients {
   /** Lambda in us-east-1, for the Lambda@Edge router. */
   readonly edgeLambda: LambdaClient
   readonly iam: IAMClient
-  readonly sts: STSClient
   /** Lambda in `region`, for the replication function. */
   readonly lambda: LambdaClient
   readonly dynamodb: DynamoDBClient
   readonly streams: DynamoDBStreamsClient
-  readonly s3: S3Client
   /** SQS in `region`, for the replication function's failure queue. */
   readonly sqs: SQSClient
 }
@@ -72,9 +68,6 @@ export function createClients(options: ClientOptions): Clients {
     get iam() {
       return lazy('iam', () => new IAMClient(config(GLOBAL_REGION)))
     },
-    get sts() {
-      return lazy('sts', () => new STSClient(config(region)))
-    },
     get lambda() {
       return lazy('lambda', () => new LambdaClient(config(region)))
     },
@@ -83,9 +76,6 @@ export function createClients(options: ClientOptions): Clients {
     },
     get streams() {
       return lazy('streams', () => new DynamoDBStreamsClient(config(region)))
-    },
-    get s3() {
-      return lazy('s3', () => new S3Client(config(region)))
     },
     get sqs() {
       return lazy('sqs', () => new SQSClient(config(region)))
