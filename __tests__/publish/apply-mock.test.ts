@@ -23,7 +23,8 @@ import {
   GetFunctionCommand,
   ListVersionsByFunctionCommand,
   PublishVersionCommand,
-  UpdateFunctionCodeCommand
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand
 } from '@aws-sdk/client-lambda'
 import {
   ChangeResourceRecordSetsCommand,
@@ -57,6 +58,7 @@ const MUTATING = new Set([
   'AttachRolePolicy',
   'CreateFunction',
   'UpdateFunctionCode',
+  'UpdateFunctionConfiguration',
   'PublishVersion',
   'DeleteFunction'
 ])
@@ -80,6 +82,7 @@ class FakeAws {
   calls: { name: string; input: unknown }[] = []
   versions: { version: string; description: string }[] = []
   functionExists = false
+  runtime = 'nodejs22.x'
   zone: { id: string; name: string } | undefined = { id: 'Z1', name: 'deep.mg' }
   records = new Map<string, string>()
   /** Polls an update leaves InProgress. */
@@ -302,6 +305,7 @@ function install(ctx: Context): void {
       Configuration: {
         State: 'Active',
         LastUpdateStatus: 'Successful',
+        Runtime: fake.runtime,
         CodeSha256: 'old-code',
         Description: v?.description ?? ''
       }
@@ -324,6 +328,18 @@ function install(ctx: Context): void {
   })
   lambda.on(UpdateFunctionCodeCommand).callsFake((input) => {
     log('UpdateFunctionCode', input)
+    if (fake.runtime === 'nodejs20.x') {
+      throw awsError(
+        'InvalidParameterValueException',
+        'The runtime nodejs20.x is no longer supported for updates',
+        400
+      )
+    }
+    return {}
+  })
+  lambda.on(UpdateFunctionConfigurationCommand).callsFake((input: { Runtime?: string }) => {
+    log('UpdateFunctionConfiguration', input)
+    if (input.Runtime !== undefined) fake.runtime = input.Runtime
     return {}
   })
   lambda.on(PublishVersionCommand).callsFake((input: { Description: string }) => {
@@ -436,6 +452,20 @@ describe('publish through the SDK (fake AWS)', () => {
       'router-distribution-id': router?.id
     })
     expect(report.changed).toBe(true)
+  })
+
+  test('a router function on a runtime Lambda no longer updates is moved to the current one first', async () => {
+    await run({ ratio: '9:1' })
+    fake.runtime = 'nodejs20.x' // made by an older release
+    await run({ ratio: '1:1' })
+    expect(fake.mutating()).toEqual([
+      'UpdateFunctionConfiguration',
+      'UpdateFunctionCode',
+      'PublishVersion',
+      'UpdateDistribution',
+      'TagResource'
+    ])
+    expect(fake.runtime).toBe('nodejs22.x')
   })
 
   test('the same inputs again make no mutating call', async () => {

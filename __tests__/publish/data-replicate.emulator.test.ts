@@ -6,6 +6,7 @@
  * its mapping is idle, the same run shifts traffic.
  */
 import { CloudFrontClient, ListDistributionsCommand } from '@aws-sdk/client-cloudfront'
+import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs'
 import { runAction } from '../helpers/action.js'
 import { emulatorEndpoint } from '../helpers/emulator.js'
 import { createSite, type Site } from '../helpers/site.js'
@@ -113,4 +114,24 @@ test('once the function has applied every change since T0 and its mapping is idl
   const after = await aliases()
   expect(after[site.blueId]).toEqual([site.wildcard])
   expect(Object.values(after)).toContainEqual([site.domain])
+})
+
+test('a batch in the failure queue stops the next shift, even at 100 %', async () => {
+  const names = replicationNames(deep('stage', 'abcd1234'), deep('prod', 'wxyz0987'))
+  const { QueueUrl } = await ctx.clients.sqs.send(
+    new GetQueueUrlCommand({ QueueName: names.failureQueue })
+  )
+  await ctx.clients.sqs.send(
+    new SendMessageCommand({
+      QueueUrl,
+      MessageBody: '{"requestContext":{"condition":"RetryAttemptsExhausted"}}'
+    })
+  )
+  const before = await aliases()
+  const run = await runAction({ ...inputs, ratio: '1:1' })
+  expect(run.code).toBe(1)
+  expect(run.stdout).toMatch(/::error::data-replicate: 1 batch of changes failed to replicate/)
+  // Not one mutating call: the router still runs the 9:1 edge version.
+  expect(run.outputs.changed).toBe('false')
+  expect(await aliases()).toEqual(before)
 })

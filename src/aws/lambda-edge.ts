@@ -16,12 +16,14 @@ import {
   ListVersionsByFunctionCommand,
   PublishVersionCommand,
   UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
   waitUntilFunctionActiveV2,
   waitUntilFunctionUpdatedV2
 } from '@aws-sdk/client-lambda'
 import { errorName, type WaitTiming } from './cloudfront.js'
 
-export const EDGE_RUNTIME = 'nodejs20.x'
+/** Node.js 20 is past Lambda's deprecation (function create and update blocked in 2026). */
+export const EDGE_RUNTIME = 'nodejs22.x'
 export const EDGE_HANDLER = 'index.handler'
 export const EDGE_MEMORY_MB = 128
 export const EDGE_TIMEOUT_SECONDS = 5
@@ -77,6 +79,8 @@ export async function ensureEdgeRole(
 export interface FunctionState {
   /** Base64 SHA-256 of the deployment package. */
   codeSha256: string
+  /** nodejs22.x, … */
+  runtime: string
   /** Pending / Active / Inactive / Failed */
   state: string
   /** InProgress / Successful / Failed */
@@ -92,6 +96,7 @@ export async function getFunctionState(
     const res = await lambda.send(new GetFunctionCommand({ FunctionName: name }))
     return {
       codeSha256: res.Configuration?.CodeSha256 ?? '',
+      runtime: res.Configuration?.Runtime ?? '',
       state: res.Configuration?.State ?? '',
       lastUpdateStatus: res.Configuration?.LastUpdateStatus ?? ''
     }
@@ -167,6 +172,13 @@ export async function updateFunctionCode(
 ): Promise<void> {
   await lambda.send(
     new UpdateFunctionCodeCommand({ FunctionName: options.name, ZipFile: options.zip })
+  )
+}
+
+/** Moves a function made by an older release onto EDGE_RUNTIME (its code can then be updated). */
+export async function updateFunctionRuntime(lambda: LambdaClient, name: string): Promise<void> {
+  await lambda.send(
+    new UpdateFunctionConfigurationCommand({ FunctionName: name, Runtime: EDGE_RUNTIME })
   )
 }
 

@@ -27,7 +27,9 @@ import {
   getFunctionState,
   listVersions,
   publishVersion,
+  EDGE_RUNTIME,
   updateFunctionCode,
+  updateFunctionRuntime,
   waitFunctionReady
 } from '../aws/lambda-edge.js'
 import { type AliasRecord, upsertAliasRecords } from '../aws/route53.js'
@@ -410,6 +412,12 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
         await waitFunctionReady(lambda, name, { ...waitOptions, after: 'create' })
       }
       if (current.lastUpdateStatus === 'InProgress') {
+        await waitFunctionReady(lambda, name, { ...waitOptions, after: 'update' })
+      }
+      if (current.runtime !== EDGE_RUNTIME) {
+        // Made by an older release on a runtime Lambda no longer lets anyone update.
+        await updateFunctionRuntime(lambda, name)
+        mutated()
         await waitFunctionReady(lambda, name, { ...waitOptions, after: 'update' })
       }
       if (current.codeSha256 !== edge.sha256) {

@@ -1,7 +1,8 @@
 /**
  * `data-replicate: true`: traffic moves only once blue's tables are replicated to green and
  * caught up. Runs `replicate prepare` and `replicate start` (both change nothing when already
- * done), then refuses to shift traffic while `replicate status` is below 100 %.
+ * done), then refuses to shift traffic while `replicate status` is below 100 % or any batch of
+ * changes sits in the failure queue (Lambda gave up on it: green may miss those writes).
  */
 import type { Context } from '../context.js'
 import { BlueGreenError } from '../errors.js'
@@ -53,7 +54,14 @@ export async function ensureReplicationCaughtUp(
     )
     return
   }
-  const progress = await status(replicateRequest(request, 'status'), ctx)
+  const { progress, failedBatches } = await status(replicateRequest(request, 'status'), ctx)
+  if (failedBatches === undefined || failedBatches > 0) {
+    throw new BlueGreenError(
+      failedBatches === undefined
+        ? 'data-replicate: the failure queue of the replication function could not be read (see the warning), so nothing proves green has every change; traffic was not shifted. Grant sqs:GetQueueAttributes and re-run.'
+        : `data-replicate: ${failedBatches} batch${failedBatches === 1 ? '' : 'es'} of changes failed to replicate (see the warning), so green may miss writes; traffic was not shifted. Fix the cause, run \`replicate verify\` (and \`replicate prepare\` to re-copy), purge the queue, then re-run.`
+    )
+  }
   if (progress < 100) {
     throw new BlueGreenError(
       `data-replicate: replication from blue to green is at ${progress} % (100 % = caught up), so traffic was not shifted. The replication function is attached and catching up: re-run this publish once \`replicate status\` reports 100.`

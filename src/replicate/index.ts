@@ -47,7 +47,14 @@ export async function replicate(
 }
 
 /** `replicate status`: rows per table and the overall signed percent (see status.ts). */
-export async function status(request: ReplicateRequest, ctx: Context): Promise<number> {
+export interface ReplicationStatus {
+  /** The signed percent of `progress`. */
+  progress: number
+  /** Batches in the failure queue; undefined when the queue could not be read. */
+  failedBatches: number | undefined
+}
+
+export async function status(request: ReplicateRequest, ctx: Context): Promise<ReplicationStatus> {
   const names = replicationNames(request.blue, request.green)
   const control = await readControl(ctx.clients.dynamodb, names.controlTable)
   const mappings = await ourMappings(ctx, names)
@@ -59,31 +66,32 @@ export async function status(request: ReplicateRequest, ctx: Context): Promise<n
     )
   }
   const overall = fillStatus(ctx, control, mappings, pairs)
-  await reportFailedBatches(ctx, names.failureQueue)
+  const failedBatches = await reportFailedBatches(ctx, names.failureQueue)
   ctx.log.info(`replication progress: ${overall} %`)
-  return overall
+  return { progress: overall, failedBatches }
 }
 
 /**
  * Batches Lambda gave up on (after its retries) wait in the failure queue: their keys may be
  * stale on green. A warning on every row and in the report; status itself does not fail.
  */
-async function reportFailedBatches(ctx: Context, queueName: string): Promise<void> {
+async function reportFailedBatches(ctx: Context, queueName: string): Promise<number | undefined> {
   let count: number
   try {
     const queue = await getQueue(ctx.clients.sqs, queueName)
-    if (queue === undefined) return
+    if (queue === undefined) return 0
     count = await countMessages(ctx.clients.sqs, queue.url)
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
     ctx.report.warnings.push(`Could not count the failed batches in ${queueName}: ${message}`)
-    return
+    return undefined
   }
-  if (count === 0) return
+  if (count === 0) return 0
   const message = `${count} failed batch${count === 1 ? ' is' : 'es are'} in ${queueName}: the keys in them may be stale on green; fix the cause, then run replicate verify (and re-run prepare to re-copy)`
   ctx.log.warn(message)
   ctx.report.warnings.push(message)
   for (const row of ctx.report.tables) {
     row.note = row.note === '' ? message : `${row.note}; ${message}`
   }
+  return count
 }
