@@ -417,6 +417,30 @@ describe('terminate', () => {
     expect(ctx.report.changed).toBe(true)
   })
 
+  test("leaves on a stream prepare enabled when someone else's function now reads it", async () => {
+    const { ctx, ddb, lam } = mocks()
+    lam.on(ListEventSourceMappingsCommand, { EventSourceArn: arnA }).resolves({
+      EventSourceMappings: [
+        {
+          UUID: 'm-1',
+          EventSourceArn: arnA,
+          FunctionArn: `arn:aws:lambda:us-east-1:1:function:${names.functionName}`
+        },
+        {
+          UUID: 'theirs',
+          EventSourceArn: arnA,
+          FunctionArn: 'arn:aws:lambda:us-east-1:1:function:audit'
+        }
+      ]
+    })
+    await replicate(request('terminate'), ctx, { waiterMinDelay: 1 })
+    expect(ddb.commandCalls(UpdateTableCommand)).toEqual([])
+    expect(
+      lam.commandCalls(DeleteEventSourceMappingCommand).map((c) => c.args[0].input.UUID)
+    ).toEqual(['m-1'])
+    expect(ctx.report.warnings).toContainEqual(expect.stringContaining('function:audit; left on'))
+  })
+
   test('dry run plans the same calls and makes none', async () => {
     const { ctx, ddb, lam, im, q } = mocks()
     await replicate(request('terminate', { dryRun: true }), ctx)

@@ -11,7 +11,8 @@ import {
   deleteMapping,
   getFunction,
   getRole,
-  deleteRole
+  deleteRole,
+  listMappings
 } from '../aws/replication-lambda.js'
 import { countMessages, deleteQueue, getQueue } from '../aws/sqs.js'
 import type { Context } from '../context.js'
@@ -20,7 +21,7 @@ import { tableOfStreamArn } from './apply.js'
 import { deleteControlTable, readControl } from './control.js'
 import { replicationNames } from './names.js'
 import { pairTables } from './pairing.js'
-import { fillStatus, ourMappings } from './state.js'
+import { fillStatus, isOurs, ourMappings } from './state.js'
 import { Steps } from './steps.js'
 
 export async function stop(request: ReplicateRequest, ctx: Context): Promise<void> {
@@ -109,6 +110,17 @@ export async function terminate(
     if (current.stream.arn !== table.streamArn) {
       ctx.report.warnings.push(
         `The stream of ${table.blue} is not the one prepare enabled (${table.streamArn}); left on.`
+      )
+      continue
+    }
+    // Someone may have attached their own reader since prepare: turning the stream off would
+    // break it, so the stream stays on.
+    const others = (
+      await listMappings(ctx.clients.lambda, { eventSourceArn: table.streamArn })
+    ).filter((m) => !isOurs(m, names))
+    if (others.length > 0) {
+      ctx.report.warnings.push(
+        `The stream of ${table.blue} now also feeds ${others.map((m) => m.functionArn).join(', ')}; left on (turn it off yourself once they no longer need it).`
       )
       continue
     }
