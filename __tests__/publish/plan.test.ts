@@ -459,10 +459,17 @@ describe('DNS', () => {
     records
   })
 
-  test('records of existing distributions go first; the new router’s record after its creation', () => {
+  test('B1 and G2 records once blue and green hold the names, before the edge goes on; D after the router exists', () => {
     const { p } = check(withZone(NONE(), []), '9:1')
     const dns = p.steps.filter((s) => s.kind === 'dns')
-    expect(p.steps[0]).toMatchObject({ kind: 'dns' })
+    // none → split: blue takes the wildcard (B1), the wait, then the records, then the edge.
+    expect(p.steps.slice(0, 4).map((s) => s.kind)).toEqual([
+      'update',
+      'wait',
+      'dns',
+      'edge-version'
+    ])
+    expect(p.steps[0]).toMatchObject({ kind: 'update', dist: 'blue', aliases: [W] })
     expect(dns[0]).toMatchObject({
       records: [
         { name: B1, type: 'A', dist: 'blue' },

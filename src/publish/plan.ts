@@ -581,7 +581,8 @@ export function plan(observed: Observed, request: PlanRequest): Plan {
   })
 
   // DNS: what the target needs, and which of it differs from what Route53 holds. For a split,
-  // the records of B1 and G2 go first: the router's 302s must land on names that resolve.
+  // the records of B1 and G2 go before the router's edge goes on: its 302s must land on names
+  // that resolve.
   // Every other record follows the CloudFront changes (the order DESIGN.md lists; CloudFront
   // routes by Host, so a record only has to reach CloudFront, but a router this run creates
   // must exist before D can point at it).
@@ -606,7 +607,17 @@ export function plan(observed: Observed, request: PlanRequest): Plan {
     const first = (r: WantedRecord) => state === 'split' && r.dist !== 'router'
     const early = stale.filter(first)
     const late = stale.filter((r) => !first(r))
-    if (early.length > 0) steps.unshift(dnsStep(early))
+    if (early.length > 0) {
+      // Just before the router starts sending 302s (its edge version, then its create or
+      // update), when blue and green already hold B1 and G2 (a record should only point at a
+      // distribution that holds its name); at once when the router already routes.
+      const edgeOn = steps.findIndex(
+        (s) =>
+          s.kind === 'edge-version' ||
+          ((s.kind === 'router-create' || s.kind === 'router-update') && s.mode === 'edge')
+      )
+      steps.splice(edgeOn === -1 ? 0 : edgeOn, 0, dnsStep(early))
+    }
     if (late.length > 0) steps.push(dnsStep(late))
   }
 
