@@ -87,6 +87,9 @@ export function makeCtx(
     },
     get sqs() {
       return overrides.sqs ?? base.sqs
+    },
+    get cloudwatch() {
+      return overrides.cloudwatch ?? base.cloudwatch
     }
   }
   return {

@@ -3,7 +3,8 @@
  * UnprocessedItems are retried until every item is written (never dropped), a backfill that
  * cannot finish inside the stream retention stops loudly, a failing key is reported per item,
  * terminate turns off only the streams that prepare turned on (and deletes the failure queue
- * after the mappings and the function), and status survives a failure queue it cannot read.
+ * after the mappings and the function), status survives a failure queue it cannot read, and
+ * status stays below 100 while Lambda's IteratorAge says a shard is behind (or cannot be read).
  */
 import {
   BatchWriteItemCommand,
@@ -21,6 +22,7 @@ import {
   type AttributeValue,
   type WriteRequest
 } from '@aws-sdk/client-dynamodb'
+import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch'
 import {
   DeleteRoleCommand,
   DeleteRolePolicyCommand,
@@ -514,4 +516,125 @@ test('a mapping is retried while the new SendMessage permission propagates, and 
   } finally {
     lambda.restore()
   }
+})
+
+describe('status and IteratorAge', () => {
+  const names = replicationNames(deep('stage', 'abcd1234'), deep('prod', '0a0b0c0d'))
+  const now = new Date('2026-01-01T01:00:00Z')
+  const arn = (t: string) => `arn:aws:dynamodb:us-east-1:1:table/${t}/stream/x`
+
+  /**
+   * Two tables in the stream phase whose mappings' last poll found nothing after the function's
+   * last heartbeat: by LastProcessingResult alone, both are at 100.
+   */
+  function mocks() {
+    const dynamodb = new DynamoDBClient({ region: 'us-east-1' })
+    const lambda = new LambdaClient({ region: 'us-east-1' })
+    const sqs = new SQSClient({ region: 'us-east-1' })
+    const cloudwatch = new CloudWatchClient({ region: 'us-east-1' })
+    const ddb = mockClient(dynamodb)
+    const lam = mockClient(lambda)
+    const q = mockClient(sqs)
+    const cw = mockClient(cloudwatch)
+    const items = ['A', 'B'].flatMap((blue) => [
+      {
+        pk: { S: `table#${blue}` },
+        sk: { S: 'table' },
+        green: { S: `${blue}green` },
+        streamArn: { S: arn(blue) },
+        streamEnabledByUs: { BOOL: true },
+        t0: { S: '2026-01-01T00:00:00.000Z' },
+        segments: { N: '1' },
+        itemCount: { N: '0' },
+        backfillDoneAt: { S: '2026-01-01T00:01:00.000Z' }
+      },
+      {
+        pk: { S: `table#${blue}` },
+        sk: { S: 'consumer' },
+        position: { S: '2026-01-01T00:58:00.000Z' },
+        at: { S: '2026-01-01T00:58:30.000Z' },
+        applied: { N: '10' }
+      }
+    ])
+    ddb.on(ScanCommand).resolves({ Items: items })
+    lam.on(ListEventSourceMappingsCommand).resolves({
+      EventSourceMappings: ['A', 'B'].map((blue) => ({
+        UUID: `m-${blue}`,
+        EventSourceArn: arn(blue),
+        FunctionArn: `arn:aws:lambda:us-east-1:1:function:${names.functionName}`,
+        State: 'Enabled',
+        LastProcessingResult: 'No records processed',
+        LastModified: new Date('2026-01-01T00:10:00Z')
+      }))
+    })
+    q.on(GetQueueUrlCommand).rejects(
+      Object.assign(new Error('no queue'), { name: 'QueueDoesNotExist' })
+    )
+    const ctx = { ...makeCtx({ dynamodb, lambda, sqs, cloudwatch }), now: () => now }
+    return { ctx, cw }
+  }
+
+  test('a large IteratorAge keeps every stream table at 99 with a note', async () => {
+    const { ctx, cw } = mocks()
+    cw.on(GetMetricStatisticsCommand).resolves({
+      Datapoints: [
+        // The newest datapoint counts (CloudWatch returns them in no particular order).
+        { Timestamp: new Date('2026-01-01T00:58:00Z'), Maximum: 900_000 },
+        { Timestamp: new Date('2026-01-01T00:57:00Z'), Maximum: 1_000 }
+      ]
+    })
+    await replicate(request('status'), ctx)
+    expect(ctx.report.outputs.progress).toBe('99')
+    expect(ctx.report.tables.map((r) => r.progress)).toEqual([99, 99])
+    expect(
+      ctx.report.tables.every((r) =>
+        r.note.includes('the function is 900 s behind on some shard (IteratorAge)')
+      )
+    ).toBe(true)
+    // Read once per status run, not per table.
+    const calls = cw.commandCalls(GetMetricStatisticsCommand)
+    expect(calls).toHaveLength(1)
+    expect(calls[0]?.args[0].input).toEqual({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'IteratorAge',
+      Dimensions: [{ Name: 'FunctionName', Value: names.functionName }],
+      StartTime: new Date('2026-01-01T00:55:00Z'),
+      EndTime: now,
+      Period: 60,
+      Statistics: ['Maximum']
+    })
+    expect(ctx.report.warnings).toEqual([])
+  })
+
+  test('a small newest IteratorAge, or none at all, lets the tables reach 100', async () => {
+    const recent = mocks()
+    recent.cw.on(GetMetricStatisticsCommand).resolves({
+      Datapoints: [
+        { Timestamp: new Date('2026-01-01T00:57:00Z'), Maximum: 900_000 },
+        { Timestamp: new Date('2026-01-01T00:58:00Z'), Maximum: 800 }
+      ]
+    })
+    await replicate(request('status'), recent.ctx)
+    expect(recent.ctx.report.outputs.progress).toBe('100')
+
+    const quiet = mocks()
+    quiet.cw.on(GetMetricStatisticsCommand).resolves({ Datapoints: [] })
+    await replicate(request('status'), quiet.ctx)
+    expect(quiet.ctx.report.outputs.progress).toBe('100')
+  })
+
+  test('an unreadable IteratorAge warns and holds the stream phase at 99', async () => {
+    const { ctx, cw } = mocks()
+    cw.on(GetMetricStatisticsCommand).rejects(
+      Object.assign(new Error('not authorized'), { name: 'AccessDenied' })
+    )
+    await replicate(request('status'), ctx)
+    expect(ctx.report.outputs.progress).toBe('99')
+    expect(ctx.report.warnings).toEqual([
+      expect.stringContaining('cloudwatch:GetMetricStatistics is granted')
+    ])
+    expect(
+      ctx.report.tables.every((r) => r.note.includes('grant cloudwatch:GetMetricStatistics'))
+    ).toBe(true)
+  })
 })

@@ -10,10 +10,13 @@ import { replicationNames } from '../../src/replicate/names.js'
 import {
   backfillPercent,
   backfillShare,
+  MAX_ITERATOR_AGE_MS,
+  NO_LAG,
   overallPercent,
   streamPercent,
   tableStatus
 } from '../../src/replicate/status.js'
+import type { Mapping } from '../../src/aws/replication-lambda.js'
 import { canonicalItem, parseKey } from '../../src/replicate/verify.js'
 import { tableOfStreamArn } from '../../src/replicate/apply.js'
 import { deep } from './helpers.js'
@@ -166,7 +169,8 @@ describe('status math', () => {
         t0,
         now,
         consumer,
-        mapping: { lastProcessingResult: 'OK', lastModified: t0 }
+        mapping: { lastProcessingResult: 'OK', lastModified: t0 },
+        lag: NO_LAG
       })
     ).toBe(50)
     expect(
@@ -174,7 +178,8 @@ describe('status math', () => {
         t0,
         now,
         consumer: undefined,
-        mapping: { lastProcessingResult: 'OK', lastModified: t0 }
+        mapping: { lastProcessingResult: 'OK', lastModified: t0 },
+        lag: NO_LAG
       })
     ).toBe(0)
   })
@@ -186,15 +191,18 @@ describe('status math', () => {
       applied: 5
     }
     const idle = { lastProcessingResult: 'No records processed', lastModified: t0 }
-    expect(streamPercent({ t0, now, consumer, mapping: idle })).toBe(100)
-    expect(streamPercent({ t0, now, consumer, mapping: { ...idle, lastModified: now } })).toBe(83)
+    expect(streamPercent({ t0, now, consumer, mapping: idle, lag: NO_LAG })).toBe(100)
+    expect(
+      streamPercent({ t0, now, consumer, mapping: { ...idle, lastModified: now }, lag: NO_LAG })
+    ).toBe(83)
     // A fresh mapping says "No records processed" before its first poll: not 100 yet.
     expect(
       streamPercent({
         t0,
         now,
         consumer: undefined,
-        mapping: { ...idle, lastModified: new Date(now.getTime() - 60_000) }
+        mapping: { ...idle, lastModified: new Date(now.getTime() - 60_000) },
+        lag: NO_LAG
       })
     ).toBe(0)
     expect(
@@ -202,7 +210,8 @@ describe('status math', () => {
         t0,
         now,
         consumer: undefined,
-        mapping: { ...idle, lastModified: new Date(now.getTime() - 600_000) }
+        mapping: { ...idle, lastModified: new Date(now.getTime() - 600_000) },
+        lag: NO_LAG
       })
     ).toBe(100)
     expect(
@@ -210,24 +219,94 @@ describe('status math', () => {
         t0,
         now,
         consumer: { ...consumer, position: '2026-01-01T01:00:00.000Z' },
-        mapping: { lastProcessingResult: 'OK', lastModified: t0 }
+        mapping: { lastProcessingResult: 'OK', lastModified: t0 },
+        lag: NO_LAG
       })
     ).toBe(99)
   })
 
+  test('stream: 100 also needs IteratorAge at most a minute (one shard may lag behind)', () => {
+    // The mapping's last poll was empty after the heartbeat: today's conditions for 100 hold.
+    const consumer = {
+      position: '2026-01-01T00:50:00.000Z',
+      at: '2026-01-01T00:59:00.000Z',
+      applied: 5
+    }
+    const idle = { lastProcessingResult: 'No records processed', lastModified: t0 }
+    const at = (lag: Parameters<typeof streamPercent>[0]['lag']): number =>
+      streamPercent({ t0, now, consumer, mapping: idle, lag })
+    expect(at({ kind: 'age', ms: 600_000 })).toBe(99)
+    expect(at({ kind: 'age', ms: MAX_ITERATOR_AGE_MS + 1 })).toBe(99)
+    expect(at({ kind: 'age', ms: MAX_ITERATOR_AGE_MS })).toBe(100)
+    expect(at({ kind: 'age', ms: 0 })).toBe(100)
+    // No datapoint in the window (no records flowed): today's logic.
+    expect(at(NO_LAG)).toBe(100)
+    // Unreadable metric: held below 100 so the data-replicate gate stays shut.
+    expect(at({ kind: 'unknown' })).toBe(99)
+    // The no-heartbeat idle case is capped the same way.
+    const quiet = { ...idle, lastModified: new Date(now.getTime() - 600_000) }
+    expect(
+      streamPercent({
+        t0,
+        now,
+        consumer: undefined,
+        mapping: quiet,
+        lag: { kind: 'age', ms: 90_000 }
+      })
+    ).toBe(99)
+    // Below 100 the lag changes nothing.
+    expect(
+      streamPercent({
+        t0,
+        now,
+        consumer,
+        mapping: { ...idle, lastModified: now },
+        lag: { kind: 'age', ms: 600_000 }
+      })
+    ).toBe(83)
+  })
+
+  test('stream row: the lag caps the table at 99 and says why', () => {
+    const streaming: TableControl = {
+      ...control({ segments: [], done: '2026-01-01T00:10:00Z' }),
+      consumer: { position: '2026-01-01T00:50:00.000Z', at: '2026-01-01T00:59:00.000Z', applied: 5 }
+    }
+    const mapping: Mapping = {
+      uuid: 'm-1',
+      functionArn: 'arn:aws:lambda:us-east-1:1:function:f',
+      eventSourceArn: 's',
+      state: 'Enabled',
+      lastProcessingResult: 'No records processed',
+      lastModified: t0,
+      onFailure: undefined
+    }
+    const behind = tableStatus('b', 'g', streaming, mapping, now, { kind: 'age', ms: 125_400 })
+    expect(behind.row.progress).toBe(99)
+    expect(behind.row.note).toContain('the function is 125 s behind on some shard (IteratorAge)')
+    expect(overallPercent([behind])).toBe(99)
+    const denied = tableStatus('b', 'g', streaming, mapping, now, { kind: 'unknown' })
+    expect(denied.row.progress).toBe(99)
+    expect(denied.row.note).toContain('grant cloudwatch:GetMetricStatistics')
+    const caughtUp = tableStatus('b', 'g', streaming, mapping, now, { kind: 'age', ms: 2_000 })
+    expect(caughtUp.row.progress).toBe(100)
+    expect(caughtUp.row.note).not.toContain('IteratorAge')
+    expect(tableStatus('b', 'g', streaming, mapping, now, NO_LAG).row.progress).toBe(100)
+  })
+
   test('overall: backfill formula while any table backfills, else the slowest table', () => {
-    const backfilling = tableStatus('b', 'g', control({ segments: [] }), undefined, now)
+    const backfilling = tableStatus('b', 'g', control({ segments: [] }), undefined, now, NO_LAG)
     const ready = tableStatus(
       'b',
       'g',
       control({ segments: [], done: '2026-01-01T00:10:00Z' }),
       undefined,
-      now
+      now,
+      NO_LAG
     )
     expect(ready.row).toEqual(expect.objectContaining({ phase: 'ready', progress: 0 }))
     expect(overallPercent([backfilling, ready])).toBe(-50)
     expect(overallPercent([ready])).toBe(0)
-    expect(tableStatus('b', 'g', undefined, undefined, now).row.progress).toBe(-100)
+    expect(tableStatus('b', 'g', undefined, undefined, now, NO_LAG).row.progress).toBe(-100)
   })
 })
 

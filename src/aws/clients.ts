@@ -6,6 +6,7 @@
  */
 import { ACMClient } from '@aws-sdk/client-acm'
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront'
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams'
 import { IAMClient } from '@aws-sdk/client-iam'
@@ -31,6 +32,8 @@ export interface Clients {
   readonly streams: DynamoDBStreamsClient
   /** SQS in `region`, for the replication function's failure queue. */
   readonly sqs: SQSClient
+  /** CloudWatch in `region`, for the replication function's IteratorAge. */
+  readonly cloudwatch: CloudWatchClient
 }
 
 export interface ClientOptions {
@@ -79,6 +82,9 @@ export function createClients(options: ClientOptions): Clients {
     },
     get sqs() {
       return lazy('sqs', () => new SQSClient(config(region)))
+    },
+    get cloudwatch() {
+      return lazy('cloudwatch', () => new CloudWatchClient(config(region)))
     }
   }
 }

@@ -65,7 +65,7 @@ export async function status(request: ReplicateRequest, ctx: Context): Promise<R
       `Nothing is prepared for this blue/green pair (no control table ${names.controlTable}).`
     )
   }
-  const overall = fillStatus(ctx, control, mappings, pairs)
+  const overall = await fillStatus(ctx, names, control, mappings, pairs)
   const failedBatches = await reportFailedBatches(ctx, names.failureQueue)
   ctx.log.info(`replication progress: ${overall} %`)
   return { progress: overall, failedBatches }

@@ -231,8 +231,9 @@ export async function prepare(
   // ---- do -----------------------------------------------------------------------------------
   await steps.execute(request.dryRun)
   control = request.dryRun ? control : await readControl(db, names.controlTable)
-  const overall = fillStatus(
+  const overall = await fillStatus(
     ctx,
+    names,
     control,
     await ourMappings(ctx, names),
     pairs.map((p) => ({ blue: p.blue.name, green: p.green.name }))

@@ -153,8 +153,9 @@ export async function start(request: ReplicateRequest, ctx: Context): Promise<vo
     )
   }
   await steps.execute(request.dryRun)
-  fillStatus(
+  await fillStatus(
     ctx,
+    names,
     control,
     created,
     pairs.map((p) => ({ blue: p.blue.name, green: p.green.name }))

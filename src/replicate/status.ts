@@ -12,7 +12,11 @@
  *               metric IteratorAge). 100 only when the mapping's last poll found nothing new
  *               ("No records processed") after the function's last heartbeat, or (no heartbeat
  *               at all: the stream had nothing to apply) at least five minutes after the mapping
- *               changed; otherwise capped at 99.
+ *               changed; otherwise capped at 99. Because LastProcessingResult is one value for the
+ *               whole mapping and the heartbeat keeps the newest position over all shards, 100 also
+ *               needs Lambda's IteratorAge (read once per status run, see IteratorLag): the newest
+ *               per-minute Maximum of the last five minutes at most MAX_ITERATOR_AGE_MS, or no
+ *               datapoint at all (no records flowed); capped at 99 while the metric is unreadable.
  * Overall: while any table backfills, the backfill formula over every table; afterwards the
  * slowest table.
  */
@@ -21,6 +25,37 @@ import type { TableRow } from '../report.js'
 import { isBackfillDone, type ConsumerRecord, type TableControl } from './control.js'
 
 export const IDLE_AFTER_MS = 5 * 60_000
+
+/** The most IteratorAge (ms) a table at 100 % may show: one minute behind on the slowest shard. */
+export const MAX_ITERATOR_AGE_MS = 60_000
+
+/** The permission status needs to read IteratorAge. */
+export const ITERATOR_AGE_PERMISSION = 'cloudwatch:GetMetricStatistics'
+
+/**
+ * The replication function's IteratorAge (CloudWatch AWS/Lambda, per function, so one value for
+ * every table): `none` when the window holds no datapoint (no records flowed), `age` the newest
+ * datapoint's Maximum, `unknown` when it could not be read.
+ */
+export type IteratorLag = { kind: 'none' } | { kind: 'age'; ms: number } | { kind: 'unknown' }
+
+export const NO_LAG: IteratorLag = { kind: 'none' }
+
+/** True when the lag lets a stream-phase table reach 100. */
+export function lagAllowsCaughtUp(lag: IteratorLag): boolean {
+  return lag.kind === 'none' || (lag.kind === 'age' && lag.ms <= MAX_ITERATOR_AGE_MS)
+}
+
+/** The note a stream-phase row carries for the lag ('' when the lag does not hold it back). */
+export function lagNote(lag: IteratorLag): string {
+  if (lag.kind === 'unknown') {
+    return `IteratorAge could not be read, so progress stays below 100; grant ${ITERATOR_AGE_PERMISSION}`
+  }
+  if (lag.kind === 'age' && lag.ms > MAX_ITERATOR_AGE_MS) {
+    return `the function is ${Math.round(lag.ms / 1000)} s behind on some shard (IteratorAge)`
+  }
+  return ''
+}
 
 export function backfillShare(control: TableControl): number {
   const { table, segments } = control
@@ -45,15 +80,19 @@ export interface StreamProgressInput {
   now: Date
   consumer: ConsumerRecord | undefined
   mapping: Pick<Mapping, 'lastProcessingResult' | 'lastModified'>
+  /** The function's IteratorAge: 100 also needs lagAllowsCaughtUp(lag). */
+  lag: IteratorLag
 }
 
 export function streamPercent(input: StreamProgressInput): number {
-  const { t0, now, consumer, mapping } = input
+  const { t0, now, consumer, mapping, lag } = input
   const idleResult = (mapping.lastProcessingResult ?? '').startsWith('No records processed')
   const changed = mapping.lastModified?.getTime() ?? now.getTime()
   if (idleResult) {
-    if (consumer !== undefined && Date.parse(consumer.at) >= changed) return 100
-    if (consumer === undefined && now.getTime() - changed >= IDLE_AFTER_MS) return 100
+    const caughtUp =
+      (consumer !== undefined && Date.parse(consumer.at) >= changed) ||
+      (consumer === undefined && now.getTime() - changed >= IDLE_AFTER_MS)
+    if (caughtUp) return lagAllowsCaughtUp(lag) ? 100 : 99
   }
   if (consumer === undefined) return 0
   const span = now.getTime() - t0.getTime()
@@ -74,7 +113,8 @@ export function tableStatus(
   green: string,
   control: TableControl | undefined,
   mapping: Mapping | undefined,
-  now: Date
+  now: Date,
+  lag: IteratorLag
 ): TableStatus {
   if (control === undefined) {
     return {
@@ -118,7 +158,8 @@ export function tableStatus(
     t0: new Date(table.t0),
     now,
     consumer: control.consumer,
-    mapping
+    mapping,
+    lag
   })
   const problem = mapping.lastProcessingResult?.startsWith('PROBLEM') === true
   return {
@@ -134,7 +175,8 @@ export function tableStatus(
         mapping.lastProcessingResult === undefined
           ? ''
           : `last poll: ${mapping.lastProcessingResult}`,
-        problem ? 'see the function logs' : ''
+        problem ? 'see the function logs' : '',
+        lagNote(lag)
       ]
         .filter(Boolean)
         .join('; ')

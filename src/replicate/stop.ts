@@ -44,8 +44,9 @@ export async function stop(request: ReplicateRequest, ctx: Context): Promise<voi
   }
   if (steps.list.length === 0) ctx.report.notes.push('No replication mapping to remove.')
   await steps.execute(request.dryRun)
-  fillStatus(
+  await fillStatus(
     ctx,
+    names,
     control,
     mappings.filter((m) => !removed.has(m.uuid))
   )
