@@ -133,6 +133,18 @@ async function edgeFunction(
   return { name: fn.FunctionName ?? '', arn: v.FunctionArn ?? '' }
 }
 
+/** Puts the edge function on every behaviour of `id` (with the ETag just read). */
+async function attachEdge(id: string, arn: string): Promise<void> {
+  const { config, etag } = await read(id)
+  await clients.cloudfront.send(
+    new UpdateDistributionCommand({
+      Id: id,
+      IfMatch: etag,
+      DistributionConfig: withEdge(config, arn)
+    })
+  )
+}
+
 /** The edge function on the default behaviour, and on the others unless `defaultOnly`. */
 function withEdge(
   config: DistributionConfig,
@@ -525,14 +537,8 @@ describe('Lambda@Edge', () => {
 
   test('a version that replicated to the edges cannot be deleted until its replicas are gone', async () => {
     const fn = await edgeFunction()
-    const { config, etag } = await read(blueId())
-    await clients.cloudfront.send(
-      new UpdateDistributionCommand({
-        Id: blueId(),
-        IfMatch: etag,
-        DistributionConfig: withEdge(config, fn.arn)
-      })
-    )
+    const { config } = await read(blueId()) // without the function, to detach it again
+    await attachEdge(blueId(), fn.arn)
     model.deployAll()
     const del = (): Promise<unknown> =>
       clients.edgeLambda.send(new DeleteFunctionCommand({ FunctionName: fn.name }))
@@ -734,14 +740,7 @@ describe('servedBy', () => {
 
   test('a distribution with an edge function on the default behaviour serves "router"', async () => {
     const fn = await edgeFunction()
-    const { config, etag } = await read(blueId())
-    await clients.cloudfront.send(
-      new UpdateDistributionCommand({
-        Id: blueId(),
-        IfMatch: etag,
-        DistributionConfig: withEdge(config, fn.arn)
-      })
-    )
+    await attachEdge(blueId(), fn.arn)
     expect(servedBy(model, HOSTS.domain)).toEqual(new Set(['stage', 'router']))
   })
 
