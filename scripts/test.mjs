@@ -25,6 +25,8 @@ try {
     node,
     [
       '--experimental-vm-modules',
+      // Jest's ESM support is the one experimental feature the suite uses, and asks for above.
+      '--disable-warning=ExperimentalWarning',
       'node_modules/jest/bin/jest.js',
       `--maxWorkers=${workers}`,
       '--json',
