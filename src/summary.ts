@@ -208,7 +208,8 @@ export function renderText(report: Report, options: TextOptions): string {
     lines.push('')
   }
   if (nothingToChange(report)) lines.push('Nothing to change: AWS already matches the request.', '')
-  for (const l of report.links) lines.push(`${l.label}  ${l.url}`)
+  const labelWidth = Math.max(0, ...report.links.map((l) => l.label.length))
+  for (const l of report.links) lines.push(`${l.label.padEnd(labelWidth)}  ${l.url}`)
   if (report.links.length > 0) lines.push('')
   for (const n of report.notes) lines.push(n, '')
   return `${lines.join('\n').trimEnd()}\n`
