@@ -81,14 +81,43 @@ describe('job summary', () => {
     expect(text).toContain(
       [
         'Plan',
-        '#  step                 resource  status',
-        '-  -------------------  --------  -------',
-        '1  Blue: add *.deep.mg  E1        planned',
-        '2  Router: create       (new)     planned'
+        '1  planned  Blue: add *.deep.mg',
+        '            E1',
+        '2  planned  Router: create',
+        '            (new)'
       ].join('\n')
     )
     expect(text).not.toMatch(/```|\| --- \|/)
     expect(text).not.toContain('\x1b')
     expect(renderText(report, { colour: true })).toContain('\x1b[34m')
+  })
+
+  it('wraps long plan steps to the terminal width, and aligns tables', () => {
+    const report = newReport('publish', false)
+    report.plan.push({
+      description:
+        'Route53: www1.deep.mg A → blue; www1.deep.mg AAAA → blue; www2.deep.mg A → green',
+      resource: 'www1.deep.mg, www2.deep.mg',
+      status: 'done'
+    })
+    report.dns.push(
+      { name: 'www.deep.mg', type: 'A', target: 'd1.cloudfront.net', status: 'upserted' },
+      { name: 'www1.deep.mg', type: 'AAAA', target: 'd22.cloudfront.net', status: 'unchanged' }
+    )
+    const text = renderText(report, { colour: false, width: 50 })
+    for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(50)
+    expect(text).toContain(
+      ['1  done     Route53: www1.deep.mg A → blue;', '            www1.deep.mg AAAA → blue;'].join(
+        '\n'
+      )
+    )
+    expect(text).toContain(
+      [
+        'name          type  target              status',
+        '------------  ----  ------------------  ---------',
+        'www.deep.mg   A     d1.cloudfront.net   upserted',
+        'www1.deep.mg  AAAA  d22.cloudfront.net  unchanged'
+      ].join('\n')
+    )
   })
 })

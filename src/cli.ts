@@ -20,7 +20,7 @@ import {
 } from './inputs.js'
 import type { Logger } from './log.js'
 import { newReport } from './report.js'
-import { renderSummary, renderText } from './summary.js'
+import { renderSummary, renderText, wrap } from './summary.js'
 import { VERSION } from './version.js'
 
 const BOOLEAN_INPUTS: readonly InputName[] = [
@@ -42,20 +42,6 @@ const FLAG_NAMES: readonly string[] = [
   ...INPUT_NAMES.filter((n) => n !== 'command'),
   ...CLI_FLAGS.map((f) => f.name)
 ]
-
-/** Breaks text into lines of at most `width` characters (words longer than that stay whole). */
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = []
-  let line = ''
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line !== '' && line.length + 1 + word.length > width) {
-      lines.push(line)
-      line = word
-    } else line = line === '' ? word : `${line} ${word}`
-  }
-  if (line !== '') lines.push(line)
-  return lines
-}
 
 /** One flag: its name column, then the description (and default) wrapped beside it. */
 function flagLines(name: string, description: string): string[] {
@@ -263,6 +249,8 @@ async function askYesNo(question: string): Promise<boolean> {
 export interface Terminal {
   interactive: boolean
   colour: boolean
+  /** Columns of the terminal. */
+  width: number
   confirm: (question: string) => Promise<boolean>
 }
 
@@ -270,7 +258,7 @@ function processTerminal(): Terminal {
   const interactive = process.stdin.isTTY && process.stderr.isTTY
   const colour =
     process.stdout.isTTY && process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb'
-  return { interactive, colour, confirm: askYesNo }
+  return { interactive, colour, width: process.stdout.columns || 100, confirm: askYesNo }
 }
 
 export async function main(
@@ -330,7 +318,9 @@ export async function main(
     report.errors = describeProblems(error)
   }
   for (const w of log.unlogged()) terminalLogger.warn(w)
-  process.stdout.write(`\n${renderText(report, { colour: terminal.colour })}\n`)
+  process.stdout.write(
+    `\n${renderText(report, { colour: terminal.colour, width: terminal.width })}\n`
+  )
   for (const [name, value] of Object.entries(report.outputs))
     process.stdout.write(`${name}=${value}\n`)
   process.stdout.write(`changed=${report.changed}\n`)

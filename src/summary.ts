@@ -6,12 +6,13 @@
  * table, and links to the three hostnames.
  */
 import { formatRatio, percents, type Weights } from './inputs.js'
-import type { Report } from './report.js'
+import type { Report, StepStatus } from './report.js'
 
 /** GitHub's own blue and green (Primer), used for the pie and the terminal. */
 export const COLOURS = { blue: '#0969da', green: '#1a7f37' } as const
 
 interface TableSection {
+  key: 'plan' | 'dns' | 'replication'
   title: string
   header: string[]
   rows: string[][]
@@ -32,6 +33,7 @@ function tables(report: Report): TableSection[] {
   const out: TableSection[] = []
   if (report.plan.length > 0) {
     out.push({
+      key: 'plan',
       title: 'Plan',
       header: ['#', 'step', 'resource', 'status'],
       rows: report.plan.map((s, i) => [String(i + 1), s.description, s.resource, s.status])
@@ -39,6 +41,7 @@ function tables(report: Report): TableSection[] {
   }
   if (report.dns.length > 0) {
     out.push({
+      key: 'dns',
       title: 'DNS records',
       header: ['name', 'type', 'target', 'status'],
       rows: report.dns.map((r) => [r.name, r.type, r.target, r.status]),
@@ -52,6 +55,7 @@ function tables(report: Report): TableSection[] {
   }
   if (report.tables.length > 0) {
     out.push({
+      key: 'replication',
       title: 'Replication',
       header: ['blue table', 'green table', 'phase', 'progress', 'note'],
       rows: report.tables.map((t) => [
@@ -155,6 +159,8 @@ export function renderSummary(report: Report): string {
 export interface TextOptions {
   /** ANSI colours (only on a terminal that wants them). */
   colour: boolean
+  /** Columns to fit the plan into (the terminal's width; default 100). */
+  width?: number
 }
 
 const ANSI = {
@@ -177,6 +183,48 @@ function textTable(header: string[], rows: string[][]): string[] {
       .join('  ')
       .trimEnd()
   return [line(all[0] ?? []), line(widths.map((w) => '-'.repeat(w))), ...all.slice(1).map(line)]
+}
+
+/** Breaks text into lines of at most `width` characters (longer words stay whole). */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line)
+      line = word
+    } else line = line === '' ? word : `${line} ${word}`
+  }
+  if (line !== '') lines.push(line)
+  return lines
+}
+
+const STATUS_COLOUR = {
+  done: 'green',
+  planned: 'blue',
+  skipped: 'dim',
+  failed: 'red'
+} as const satisfies Record<StepStatus, keyof typeof ANSI>
+
+/** The plan as a numbered list: status, then the step wrapped, and its resource below. */
+function planList(
+  report: Report,
+  width: number,
+  paint: (colour: keyof typeof ANSI, s: string) => string
+): string[] {
+  const number = String(report.plan.length).length
+  const indent = number + 2 + 'planned'.length + 2
+  const text = Math.max(30, width - indent)
+  return report.plan.flatMap((step, i) => {
+    const [first = '', ...rest] = wrap(step.description, text)
+    const head = `${String(i + 1).padStart(number)}  ${paint(STATUS_COLOUR[step.status], step.status.padEnd(7))}  ${first}`
+    const pad = ' '.repeat(indent)
+    return [
+      head,
+      ...rest.map((l) => `${pad}${l}`),
+      ...wrap(step.resource, text).map((l) => `${pad}${paint('dim', l)}`)
+    ]
+  })
 }
 
 /** A bar of 40 cells, blue then green, in proportion to the weights. */
@@ -203,7 +251,11 @@ export function renderText(report: Report, options: TextOptions): string {
   if (lines[lines.length - 1] !== '') lines.push('')
   for (const w of report.warnings) lines.push(paint('yellow', `warning: ${w}`), '')
   for (const section of tables(report)) {
-    lines.push(paint('bold', section.title), ...textTable(section.header, section.rows))
+    const body =
+      section.key === 'plan'
+        ? planList(report, options.width ?? 100, paint)
+        : textTable(section.header, section.rows)
+    lines.push(paint('bold', section.title), ...body)
     if (section.footnote !== undefined) lines.push(paint('dim', section.footnote))
     lines.push('')
   }
