@@ -1,10 +1,11 @@
 /** The built CLI (dist/cli.js): the action's commands with the same names as flags. */
+import { jest } from '@jest/globals'
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parse } from 'yaml'
-import { closest, parseCommandLine, usage } from '../src/cli.js'
+import { closest, main, parseCommandLine, usage, type Terminal } from '../src/cli.js'
 import type { ActionInput } from '../src/help.js'
 
 function cli(
@@ -189,4 +190,50 @@ describe('bluegreen command line', () => {
     expect(r.stdout).toContain('warning: No ratio given')
     expect(r.stdout).toContain('using the default 0:1, which sends all traffic to green')
   })
+})
+
+describe('the default ratio on a terminal', () => {
+  function terminal(answer: boolean): Terminal & { asked: string[] } {
+    const asked: string[] = []
+    return {
+      interactive: true,
+      colour: false,
+      width: 80,
+      asked,
+      confirm: (question) => {
+        asked.push(question)
+        return Promise.resolve(answer)
+      }
+    }
+  }
+
+  /** Runs main in-process with the terminal's output silenced. */
+  async function quietly(args: string[], t: Terminal): Promise<number> {
+    const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true)
+    const out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true)
+    try {
+      return await main(args, t)
+    } finally {
+      err.mockRestore()
+      out.mockRestore()
+    }
+  }
+
+  it('asks before the full switch to green, and stops with exit 2 on no', async () => {
+    const t = terminal(false)
+    expect(await quietly(publish(), t)).toBe(2)
+    expect(t.asked).toEqual(['Send all traffic to green (0:1)?'])
+  })
+
+  it.each([
+    ['an explicit 0:1', publish('--ratio', '0:1')],
+    ['a dry run', publish('--dry-run')]
+  ])(
+    'does not ask for %s (the run goes on: here it fails finding blue E1)',
+    async (_name, args) => {
+      const t = terminal(false)
+      expect(await quietly(args, t)).toBe(1)
+      expect(t.asked).toEqual([])
+    }
+  )
 })
