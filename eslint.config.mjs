@@ -4,7 +4,16 @@ import prettier from 'eslint-config-prettier'
 import globals from 'globals'
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.venv/**', 'build/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      '.venv/**',
+      'build/**',
+      '.node-runtime/**'
+    ]
+  },
   js.configs.recommended,
   {
     files: ['**/*.ts'],

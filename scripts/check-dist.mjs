@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 // Fails when a fresh bundle differs from the committed dist/ (the action runs dist/, not src/).
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import path from 'node:path'
 
-const fresh = mkdtempSync(path.join(tmpdir(), 'bluegreen-dist-'))
+// Built beside dist/ (same depth), so that the source maps' relative paths to src/ and
+// node_modules/, and the chunk hashes that depend on them, come out as in dist/.
+const fresh = '.dist-check'
+rmSync(fresh, { recursive: true, force: true })
+mkdirSync(fresh)
 try {
   execFileSync(process.execPath, ['scripts/build.mjs', '--outdir', fresh], { stdio: 'inherit' })
   const list = (dir, base = dir) =>

@@ -3,8 +3,9 @@
 // moto on 127.0.0.1, creates a site (certificate, zone, blue and green distributions), then runs
 // the CLI: a dry run, 9:1, 1:1, 0:1 and cleanup, printing each run's summary. Stops moto at the end.
 import { spawnSync } from 'node:child_process'
-import { build } from 'esbuild'
 import { installMoto, startMoto, stopAll } from './emulator.mjs'
+import { loadSiteHelper } from './emulator-site.mjs'
+import { testNode } from './node-runtime.mjs'
 
 const STEPS = [
   ['a dry run of 9:1: the plan, no change', ['--ratio', '9:1', '--dry-run']],
@@ -23,15 +24,8 @@ const STEPS = [
 
 let failed = false
 try {
-  await build({
-    entryPoints: ['__tests__/helpers/site.ts'],
-    outfile: 'build/demo-site.mjs',
-    bundle: true,
-    packages: 'external',
-    platform: 'node',
-    format: 'esm',
-    logLevel: 'warning'
-  })
+  // The CLI runs on the action's Node line, as the tests do.
+  const node = testNode()
   installMoto()
   const endpoint = await startMoto()
   const env = {
@@ -40,10 +34,12 @@ try {
     AWS_ACCESS_KEY_ID: 'demo',
     AWS_SECRET_ACCESS_KEY: 'demo',
     AWS_REGION: 'us-east-1',
-    AWS_EC2_METADATA_DISABLED: 'true'
+    AWS_EC2_METADATA_DISABLED: 'true',
+    // The SDK's notice about Node versions it will drop; every other warning stays visible.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'
   }
   Object.assign(process.env, env)
-  const { createSite } = await import('../build/demo-site.mjs')
+  const { createSite } = await loadSiteHelper()
   const site = await createSite()
   console.log(
     `\nOn the emulator (${endpoint}): blue ${site.blueId} (stage:abcd1234) holds www.deep.mg, green ${site.greenId} (prod:wxyz0987) holds www2.deep.mg\n`
@@ -51,7 +47,7 @@ try {
   for (const [title, args] of STEPS) {
     console.log(`\n━━ bluegreen publish ${args.join(' ')}\n   ${title}\n`)
     const r = spawnSync(
-      process.execPath,
+      node,
       [
         'dist/cli.js',
         'publish',

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // The test command (`npm test`): builds dist/, installs the emulator (moto server, pinned) into
 // .venv when missing, starts one emulator per jest worker on free 127.0.0.1 ports, runs jest,
-// and stops the emulators by PID whatever happens. Extra arguments go to jest.
+// and stops the emulators by PID whatever happens. Jest runs on Node 24, as the action does
+// (scripts/node-runtime.mjs). Extra arguments go to jest.
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { emulatorPids, installMoto, startMoto, stopAll } from './emulator.mjs'
+import { testNode } from './node-runtime.mjs'
 
 const workers = Number(process.env.BLUEGREEN_TEST_WORKERS ?? 2)
 
@@ -13,15 +15,18 @@ let code
 try {
   console.log('[test] bundling dist/')
   execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' })
+  const node = testNode()
   installMoto()
   const endpoints = await Promise.all(Array.from({ length: workers }, startMoto))
   console.log(`[test] emulators: ${endpoints.join(' ')} (pids ${emulatorPids().join(' ')})`)
   mkdirSync('build', { recursive: true })
   const results = path.join('build', 'jest-results.json')
   const jest = spawn(
-    process.execPath,
+    node,
     [
       '--experimental-vm-modules',
+      // Jest's ESM support is the one experimental feature the suite uses, and asks for above.
+      '--disable-warning=ExperimentalWarning',
       'node_modules/jest/bin/jest.js',
       `--maxWorkers=${workers}`,
       '--json',
@@ -38,7 +43,8 @@ try {
         AWS_SESSION_TOKEN: 'testing',
         AWS_REGION: 'us-east-1',
         AWS_EC2_METADATA_DISABLED: 'true',
-        NODE_NO_WARNINGS: '1'
+        // The SDK's notice about Node versions it will drop; every other warning stays visible.
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true'
       }
     }
   )

@@ -41,6 +41,14 @@ const HINTS: Record<string, string> = {
     'No AWS credentials: add aws-actions/configure-aws-credentials (OIDC) before this step, or set AWS_* variables for the CLI.'
 }
 
+/** One message per problem: each issue of an InputError, else describeError's one message. */
+export function describeProblems(error: unknown): string[] {
+  if (error instanceof InputError && error.issues.length > 1) {
+    return error.issues.map((issue) => new InputError([issue]).message)
+  }
+  return [describeError(error)]
+}
+
 export function describeError(error: unknown): string {
   if (error instanceof InputError || error instanceof BlueGreenError) return error.message
   if (isAwsLike(error) || (error instanceof Error && error.name in HINTS)) {

@@ -3,7 +3,8 @@
  * @actions/core; domain code reports through the Logger and the Report.
  */
 import * as core from '@actions/core'
-import { describeError } from './errors.js'
+import { describeError, describeProblems } from './errors.js'
+import { DEFAULT_RATIO_NOTICE, reportingLogger, usesDefaultRatio } from './front.js'
 import { INPUT_NAMES, parseInputs, type RawInputs } from './inputs.js'
 import type { Logger } from './log.js'
 import { newReport, type Report } from './report.js'
@@ -11,14 +12,17 @@ import { renderSummary } from './summary.js'
 
 export async function run(): Promise<void> {
   const report = newReport(core.getInput('command') || 'publish', false)
+  const log = reportingLogger(actionsLogger, report)
   try {
-    const request = parseInputs(readInputs(), {
+    const raw = readInputs()
+    const request = parseInputs(raw, {
       defaultRegion: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION
     })
     report.dryRun = request.dryRun
+    if (usesDefaultRatio(raw, request)) log.warn(DEFAULT_RATIO_NOTICE)
     const { execute } = await import('./execute.js')
     await execute(request, {
-      log: actionsLogger,
+      log,
       report,
       confirm: undefined,
       now: () => new Date(),
@@ -26,9 +30,9 @@ export async function run(): Promise<void> {
       runUrl: await runUrl()
     })
   } catch (error) {
-    report.error = describeError(error)
-    core.setFailed(report.error)
+    report.errors = describeProblems(error)
   } finally {
+    annotate(report, log.unlogged())
     setOutputs(report)
     await writeSummary(report)
   }
@@ -49,6 +53,16 @@ const actionsLogger: Logger = {
     core.debug(m)
   },
   group: (title, fn) => core.group(title, fn)
+}
+
+/**
+ * One annotation per problem: each of the summary's warnings not yet logged becomes a warning,
+ * each error an error (setFailed would join them into one).
+ */
+function annotate(report: Report, unloggedWarnings: string[]): void {
+  for (const w of unloggedWarnings) core.warning(w)
+  for (const e of report.errors) core.error(e)
+  if (report.errors.length > 0) process.exitCode = core.ExitCode.Failure
 }
 
 /** The workflow run's URL (loaded lazily: @actions/github is large and only needed here). */

@@ -51,7 +51,8 @@ export interface Report {
   outputs: Record<string, string>
   warnings: string[]
   notes: string[]
-  error?: string
+  /** Why the run failed, one entry per problem (an InputError with three issues gives three). */
+  errors: string[]
 }
 
 export function newReport(command: string, dryRun: boolean): Report {
@@ -65,6 +66,7 @@ export function newReport(command: string, dryRun: boolean): Report {
     tables: [],
     outputs: {},
     warnings: [],
-    notes: []
+    notes: [],
+    errors: []
   }
 }

@@ -1,89 +1,268 @@
 /**
- * The job summary as markdown, from a run's report: the ratio as a mermaid pie, the state, the
- * plan as a table, every DNS record with its target (manual instructions in the same table),
- * links to the three hostnames, and replication progress per table.
+ * A run's report for a person: the job summary as markdown (renderSummary) and the same content
+ * as plain text for a terminal (renderText). Both are built from one list of sections: the ratio
+ * (a mermaid pie in markdown), the state, warnings and errors, the plan as a table, every DNS
+ * record with its target (manual instructions in the same table), replication progress per
+ * table, and links to the three hostnames.
  */
-import { formatRatio, percents } from './inputs.js'
-import type { Report } from './report.js'
+import { formatRatio, percents, type Weights } from './inputs.js'
+import type { Report, StepStatus } from './report.js'
+
+/** GitHub's own blue and green (Primer), used for the pie and the terminal. */
+export const COLOURS = { blue: '#0969da', green: '#1a7f37' } as const
+
+interface TableSection {
+  key: 'plan' | 'dns' | 'replication'
+  title: string
+  header: string[]
+  rows: string[][]
+  /** A sentence under the table. */
+  footnote?: string
+}
+
+function title(report: Report): string {
+  return report.dryRun ? `bluegreen ${report.command} (dry run)` : `bluegreen ${report.command}`
+}
+
+function stateLine(report: Report): string | undefined {
+  if (report.state === undefined) return undefined
+  return `State: ${report.state} · Changed: ${report.changed ? 'yes' : 'no'}`
+}
+
+function tables(report: Report): TableSection[] {
+  const out: TableSection[] = []
+  if (report.plan.length > 0) {
+    out.push({
+      key: 'plan',
+      title: 'Plan',
+      header: ['#', 'step', 'resource', 'status'],
+      rows: report.plan.map((s, i) => [String(i + 1), s.description, s.resource, s.status])
+    })
+  }
+  if (report.dns.length > 0) {
+    out.push({
+      key: 'dns',
+      title: 'DNS records',
+      header: ['name', 'type', 'target', 'status'],
+      rows: report.dns.map((r) => [r.name, r.type, r.target, r.status]),
+      ...(report.dns.some((r) => r.status === 'manual')
+        ? {
+            footnote:
+              'Records marked manual are not in a Route53 zone this run can change: create them at your DNS provider (an ALIAS/ANAME, or a CNAME for non-apex names, to the target shown).'
+          }
+        : {})
+    })
+  }
+  if (report.tables.length > 0) {
+    out.push({
+      key: 'replication',
+      title: 'Replication',
+      header: ['blue table', 'green table', 'phase', 'progress', 'note'],
+      rows: report.tables.map((t) => [
+        t.blue,
+        t.green,
+        t.phase,
+        t.progress === undefined ? '–' : `${t.progress}%`,
+        t.note
+      ])
+    })
+  }
+  return out
+}
+
+function nothingToChange(report: Report): boolean {
+  return report.plan.length === 0 && report.command === 'publish' && report.errors.length === 0
+}
+
+// ---------------------------------------------------------------------------------------------
+// Markdown (the job summary, and the CLI's --summary FILE)
 
 /** Escapes text for a markdown table cell. */
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
 }
 
-function table(header: string[], rows: string[][]): string {
+function markdownTable(header: string[], rows: string[][]): string {
   const line = (cells: string[]): string => `| ${cells.map(cell).join(' | ')} |`
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n')
 }
 
+function quote(kind: 'CAUTION' | 'WARNING' | 'NOTE', text: string): string {
+  return `> [!${kind}]\n> ${text.split('\n').join('\n> ')}`
+}
+
+/**
+ * The ratio as a mermaid pie, blue slice blue and green slice green. Mermaid hands out pie1,
+ * pie2, … in the order it draws the slices, largest first (ties keep their order), so the larger
+ * side is listed first and takes pie1.
+ */
+export function pie(weights: Weights): string {
+  const p = percents(weights)
+  const slices: ['blue' | 'green', string][] =
+    weights.green > weights.blue
+      ? [
+          ['green', p.green],
+          ['blue', p.blue]
+        ]
+      : [
+          ['blue', p.blue],
+          ['green', p.green]
+        ]
+  const themeVariables = Object.fromEntries(
+    slices.map(([colour], i) => [`pie${i + 1}`, COLOURS[colour]])
+  )
+  const init = { theme: 'base', themeVariables: { ...themeVariables, pieStrokeColor: '#ffffff' } }
+  return [
+    '```mermaid',
+    `%%{init: ${JSON.stringify(init)}}%%`,
+    `pie showData title Traffic ${formatRatio(weights)} (blue:green)`,
+    ...slices.map(([colour, value]) => `    "${colour}" : ${value}`),
+    '```'
+  ].join('\n')
+}
+
 export function renderSummary(report: Report): string {
-  const parts: string[] = []
-  const title = report.dryRun
-    ? `bluegreen ${report.command} (dry run)`
-    : `bluegreen ${report.command}`
-  parts.push(`## ${title}`)
-  if (report.error !== undefined) {
-    parts.push(`> [!CAUTION]\n> The run failed: ${report.error.split('\n').join('\n> ')}`)
-  }
-  if (report.weights !== undefined) {
-    const p = percents(report.weights)
+  const parts: string[] = [`## ${title(report)}`]
+  if (report.errors.length === 1) {
+    parts.push(quote('CAUTION', `The run failed: ${report.errors[0] ?? ''}`))
+  } else if (report.errors.length > 1) {
     parts.push(
-      [
-        '```mermaid',
-        `pie showData title Traffic ${formatRatio(report.weights)} (blue:green)`,
-        `    "blue" : ${p.blue}`,
-        `    "green" : ${p.green}`,
-        '```'
-      ].join('\n')
-    )
-  }
-  if (report.state !== undefined) {
-    parts.push(`**State:** \`${report.state}\` · **Changed:** ${report.changed ? 'yes' : 'no'}`)
-  }
-  for (const w of report.warnings) parts.push(`> [!WARNING]\n> ${w}`)
-  if (report.plan.length > 0) {
-    parts.push(
-      '### Plan',
-      table(
-        ['#', 'step', 'resource', 'status'],
-        report.plan.map((s, i) => [String(i + 1), s.description, s.resource, s.status])
-      )
-    )
-  } else if (report.command === 'publish' && report.error === undefined) {
-    parts.push('Nothing to change: AWS already matches the request.')
-  }
-  if (report.dns.length > 0) {
-    parts.push(
-      '### DNS records',
-      table(
-        ['name', 'type', 'target', 'status'],
-        report.dns.map((r) => [r.name, r.type, r.target, r.status])
-      )
-    )
-    if (report.dns.some((r) => r.status === 'manual')) {
-      parts.push(
-        'Records marked **manual** are not in a Route53 zone this run can change: create them at your DNS provider (an ALIAS/ANAME, or a CNAME for non-apex names, to the target shown).'
-      )
-    }
-  }
-  if (report.tables.length > 0) {
-    parts.push(
-      '### Replication',
-      table(
-        ['blue table', 'green table', 'phase', 'progress', 'note'],
-        report.tables.map((t) => [
-          t.blue,
-          t.green,
-          t.phase,
-          t.progress === undefined ? '–' : `${t.progress}%`,
-          t.note
-        ])
+      quote(
+        'CAUTION',
+        `The run failed (${report.errors.length} problems):\n${report.errors.map((e) => `- ${e.split('\n').join(' ')}`).join('\n')}`
       )
     )
   }
+  if (report.weights !== undefined) parts.push(pie(report.weights))
+  const state = stateLine(report)
+  if (state !== undefined) {
+    parts.push(
+      `**State:** \`${report.state ?? ''}\` · **Changed:** ${report.changed ? 'yes' : 'no'}`
+    )
+  }
+  for (const w of report.warnings) parts.push(quote('WARNING', w))
+  for (const section of tables(report)) {
+    parts.push(`### ${section.title}`, markdownTable(section.header, section.rows))
+    if (section.footnote !== undefined) parts.push(section.footnote.replace('manual', '**manual**'))
+  }
+  if (nothingToChange(report)) parts.push('Nothing to change: AWS already matches the request.')
   if (report.links.length > 0) {
     parts.push(report.links.map((l) => `- [${l.label}](${l.url})`).join('\n'))
   }
   for (const n of report.notes) parts.push(n)
   return `${parts.join('\n\n')}\n`
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plain text (the CLI on a terminal)
+
+export interface TextOptions {
+  /** ANSI colours (only on a terminal that wants them). */
+  colour: boolean
+  /** Columns to fit the plan into (the terminal's width; default 100). */
+  width?: number
+}
+
+const ANSI = {
+  bold: '\u001b[1m',
+  blue: '\u001b[34m',
+  green: '\u001b[32m',
+  yellow: '\u001b[33m',
+  red: '\u001b[31m',
+  dim: '\u001b[2m',
+  reset: '\u001b[0m'
+} as const
+
+/** Columns padded to their widest cell; the last column is not padded. */
+function textTable(header: string[], rows: string[][]): string[] {
+  const all = [header, ...rows].map((r) => r.map((c) => c.replace(/\r?\n/g, ' ')))
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd()
+  return [line(all[0] ?? []), line(widths.map((w) => '-'.repeat(w))), ...all.slice(1).map(line)]
+}
+
+/** Breaks text into lines of at most `width` characters (longer words stay whole). */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line)
+      line = word
+    } else line = line === '' ? word : `${line} ${word}`
+  }
+  if (line !== '') lines.push(line)
+  return lines
+}
+
+const STATUS_COLOUR = {
+  done: 'green',
+  planned: 'blue',
+  skipped: 'dim',
+  failed: 'red'
+} as const satisfies Record<StepStatus, keyof typeof ANSI>
+
+/** The plan as a numbered list: status, then the step wrapped, and its resource below. */
+function planList(
+  report: Report,
+  width: number,
+  paint: (colour: keyof typeof ANSI, s: string) => string
+): string[] {
+  const number = String(report.plan.length).length
+  const indent = number + 2 + 'planned'.length + 2
+  const text = Math.max(30, width - indent)
+  return report.plan.flatMap((step, i) => {
+    const [first = '', ...rest] = wrap(step.description, text)
+    const head = `${String(i + 1).padStart(number)}  ${paint(STATUS_COLOUR[step.status], step.status.padEnd(7))}  ${first}`
+    const pad = ' '.repeat(indent)
+    return [
+      head,
+      ...rest.map((l) => `${pad}${l}`),
+      ...wrap(step.resource, text).map((l) => `${pad}${paint('dim', l)}`)
+    ]
+  })
+}
+
+/** A bar of 40 cells, blue then green, in proportion to the weights. */
+function bar(weights: Weights, paint: (colour: keyof typeof ANSI, s: string) => string): string {
+  const width = 40
+  const blue = Math.round((weights.blue * width) / (weights.blue + weights.green))
+  return paint('blue', '█'.repeat(blue)) + paint('green', '█'.repeat(width - blue))
+}
+
+export function renderText(report: Report, options: TextOptions): string {
+  const paint = (colour: keyof typeof ANSI, s: string): string =>
+    options.colour ? `${ANSI[colour]}${s}${ANSI.reset}` : s
+  const lines: string[] = [paint('bold', title(report)), '']
+  for (const e of report.errors) lines.push(paint('red', `error: ${e}`), '')
+  if (report.weights !== undefined) {
+    const p = percents(report.weights)
+    lines.push(
+      `Traffic ${formatRatio(report.weights)}  ${paint('blue', `blue ${p.blue} %`)} · ${paint('green', `green ${p.green} %`)}`,
+      bar(report.weights, paint)
+    )
+  }
+  const state = stateLine(report)
+  if (state !== undefined) lines.push(state)
+  if (lines[lines.length - 1] !== '') lines.push('')
+  for (const w of report.warnings) lines.push(paint('yellow', `warning: ${w}`), '')
+  for (const section of tables(report)) {
+    const body =
+      section.key === 'plan'
+        ? planList(report, options.width ?? 100, paint)
+        : textTable(section.header, section.rows)
+    lines.push(paint('bold', section.title), ...body)
+    if (section.footnote !== undefined) lines.push(paint('dim', section.footnote))
+    lines.push('')
+  }
+  if (nothingToChange(report)) lines.push('Nothing to change: AWS already matches the request.', '')
+  const labelWidth = Math.max(0, ...report.links.map((l) => l.label.length))
+  for (const l of report.links) lines.push(`${l.label.padEnd(labelWidth)}  ${l.url}`)
+  if (report.links.length > 0) lines.push('')
+  for (const n of report.notes) lines.push(n, '')
+  return `${lines.join('\n').trimEnd()}\n`
 }

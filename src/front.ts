@@ -1,0 +1,45 @@
+/**
+ * What the action (main.ts) and the CLI (cli.ts) share around a run: the notice when publish
+ * falls back to the default ratio, and a logger that keeps the log's warnings and the summary's
+ * warnings the same list.
+ */
+import type { RawInputs, Request } from './inputs.js'
+import type { Logger } from './log.js'
+import type { Report } from './report.js'
+
+/** True when none of ratio, blue-percent, green-percent was given (publish then uses 0:1). */
+export function usesDefaultRatio(raw: RawInputs, request: Request): boolean {
+  return (
+    request.command === 'publish' &&
+    (['ratio', 'blue-percent', 'green-percent'] as const).every(
+      (name) => (raw[name] ?? '').trim() === ''
+    )
+  )
+}
+
+export const DEFAULT_RATIO_NOTICE =
+  'No ratio given (ratio, blue-percent and green-percent are all empty): using the default 0:1, which sends all traffic to green. Give ratio (such as 9:1) to split it.'
+
+/**
+ * A logger whose warnings also go into the report (once each), so every warning in the log is in
+ * the summary. `unlogged()` lists the summary's warnings that never went through the log (those
+ * the commands put straight into the report), so that the caller can log them too.
+ */
+export function reportingLogger(base: Logger, report: Report): Logger & { unlogged(): string[] } {
+  const logged = new Set<string>()
+  return {
+    info: (m) => {
+      base.info(m)
+    },
+    debug: (m) => {
+      base.debug(m)
+    },
+    group: (title, fn) => base.group(title, fn),
+    warn: (m) => {
+      logged.add(m)
+      base.warn(m)
+      if (!report.warnings.includes(m)) report.warnings.push(m)
+    },
+    unlogged: () => report.warnings.filter((w) => !logged.has(w))
+  }
+}
