@@ -4,7 +4,7 @@ import prettier from 'eslint-config-prettier'
 import globals from 'globals'
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.venv/**', 'build/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.venv/**', '.tools/**', 'build/**'] },
   js.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -5,6 +5,7 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
+import { installLinters } from './actionlint.mjs'
 import { emulatorPids, installMoto, startMoto, stopAll } from './emulator.mjs'
 
 const workers = Number(process.env.BLUEGREEN_TEST_WORKERS ?? 2)
@@ -14,6 +15,7 @@ try {
   console.log('[test] bundling dist/')
   execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' })
   installMoto()
+  const linters = installLinters(path.join('.venv', 'bin', 'python'))
   const endpoints = await Promise.all(Array.from({ length: workers }, startMoto))
   console.log(`[test] emulators: ${endpoints.join(' ')} (pids ${emulatorPids().join(' ')})`)
   mkdirSync('build', { recursive: true })
@@ -33,6 +35,8 @@ try {
       env: {
         ...process.env,
         MOTO_ENDPOINTS: endpoints.join(','),
+        ACTIONLINT: linters.actionlint,
+        SHELLCHECK: linters.shellcheck,
         AWS_ACCESS_KEY_ID: 'testing',
         AWS_SECRET_ACCESS_KEY: 'testing',
         AWS_SESSION_TOKEN: 'testing',
