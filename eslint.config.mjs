@@ -10,6 +10,7 @@ export default tseslint.config(
       'node_modules/**',
       'coverage/**',
       '.venv/**',
+      '.tools/**',
       'build/**',
       '.node-runtime/**'
     ]

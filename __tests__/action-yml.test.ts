@@ -46,6 +46,9 @@ describe('action.yml', () => {
         'edge-function-version-arn',
         'green-percent',
         'progress',
+        'ramp-due-at',
+        'ramp-next',
+        'ramp-step',
         'ratio',
         'router-distribution-id',
         'state'

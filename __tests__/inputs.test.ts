@@ -111,7 +111,40 @@ describe('bad input names the input, the value and the rule', () => {
     ['segment not below segments', { segment: '4', segments: '4' }, 'segment'],
     ['tables with a bad name', { tables: 'ok_table, a b' }, 'tables'],
     ['tables with two equals', { tables: 'a1x=b1x=c1x' }, 'tables'],
-    ['tables paired with itself', { tables: 'Todo=Todo' }, 'tables']
+    ['tables paired with itself', { tables: 'Todo=Todo' }, 'tables'],
+    ['ramp with ratio', { ramp: '10,50,100', ratio: '9:1' }, 'ramp'],
+    ['ramp with green-percent', { ramp: '10,50,100', 'green-percent': '10' }, 'ramp'],
+    ['ramp with blue-percent', { ramp: '10,50,100', 'blue-percent': '90' }, 'ramp'],
+    ['ramp with cleanup', { ramp: '10,50,100', cleanup: 'true' }, 'cleanup'],
+    ['ramp not numbers', { ramp: 'ten,fifty' }, 'ramp'],
+    ['ramp over 100', { ramp: '50,150' }, 'ramp'],
+    ['ramp not ending at 100', { ramp: '10,25,50' }, 'ramp'],
+    ['ramp back not ending at 0', { ramp: '50,25' }, 'ramp'],
+    ['ramp up then down', { ramp: '10,50,25,100' }, 'ramp'],
+    ['ramp repeating a step', { ramp: '10,10,100' }, 'ramp'],
+    ['ramp of one middle step', { ramp: '50' }, 'ramp'],
+    [
+      'ramp of too many steps',
+      { ramp: Array.from({ length: 21 }, (_, i) => i * 5).join(',') },
+      'ramp'
+    ],
+    ['ramp-interval bare number', { ramp: '50,100', 'ramp-interval': '24' }, 'ramp-interval'],
+    ['ramp-interval zero', { ramp: '50,100', 'ramp-interval': '0s' }, 'ramp-interval'],
+    ['ramp-restart without ramp', { 'ramp-restart': 'true' }, 'ramp-restart'],
+    ['ramp-restart yes', { ramp: '50,100', 'ramp-restart': 'yes' }, 'ramp-restart'],
+    ['rollback-alarms a bare star', { 'rollback-alarms': '*' }, 'rollback-alarms'],
+    ['rollback-alarms star in the middle', { 'rollback-alarms': 'a*b*' }, 'rollback-alarms'],
+    [
+      'rollback-alarms a bad ARN',
+      { 'rollback-alarms': 'arn:aws:sns:us-east-1:1:x' },
+      'rollback-alarms'
+    ],
+    ['rollback-alarms only commas', { 'rollback-alarms': ', ,' }, 'rollback-alarms'],
+    ['rollback-alarms name too long', { 'rollback-alarms': 'a'.repeat(256) }, 'rollback-alarms'],
+    ['on-alarm unknown', { 'rollback-alarms': 'x', 'on-alarm': 'ignore' }, 'on-alarm'],
+    ['bake-time without alarms', { 'bake-time': '1h' }, 'bake-time'],
+    ['bake-time words', { 'rollback-alarms': 'x', 'bake-time': 'long' }, 'bake-time'],
+    ['environment too long', { environment: 'e'.repeat(256) }, 'environment']
   ]
 
   it.each(cases)('%s', (_description, raw, input) => {
@@ -262,5 +295,62 @@ describe('environments, names and defaults', () => {
       parseInputs({ command: 'replicate status', blue: 'stage:abcd1234', green: 'prod:wxyz0987' })
         .command
     ).toBe('replicate')
+  })
+})
+
+describe('rollout inputs', () => {
+  it('parses a ramp with its interval and restart', () => {
+    const r = publish({ ramp: '10, 25,50 100%', 'ramp-interval': '6h', 'ramp-restart': 'true' })
+    expect(r.ramp).toEqual({
+      ramp: { steps: [10, 25, 50, 100], intervalMs: 6 * 3600_000 },
+      restart: true
+    })
+  })
+
+  it('parses a ramp back to blue and defaults ramp-interval to 1d', () => {
+    expect(publish({ ramp: '50,25,0' }).ramp).toEqual({
+      ramp: { steps: [50, 25, 0], intervalMs: 24 * 3600_000 },
+      restart: false
+    })
+  })
+
+  it('has no ramp, gate or deployment when the inputs are empty', () => {
+    expect(publish({})).toMatchObject({ ramp: undefined, alarms: undefined, deployment: undefined })
+  })
+
+  it('parses alarm names, prefixes and ARNs, on-alarm and bake-time', () => {
+    const r = publish({
+      'rollback-alarms':
+        'www-5xx, www-prod-*, arn:aws:cloudwatch:eu-west-1:123456789012:alarm:api-errors',
+      'on-alarm': 'hold',
+      'bake-time': '30m'
+    })
+    expect(r.alarms).toEqual({
+      specs: [
+        { kind: 'name', name: 'www-5xx', region: undefined },
+        { kind: 'prefix', prefix: 'www-prod-', region: undefined },
+        { kind: 'name', name: 'api-errors', region: 'eu-west-1' }
+      ],
+      policy: { onAlarm: 'hold', bakeTimeMs: 30 * 60_000 }
+    })
+  })
+
+  it('reads one alarm per line, so a name may contain commas', () => {
+    const r = publish({ 'rollback-alarms': 'errors, 5xx\nlatency\n# comment\nlatency' })
+    expect(r.alarms?.specs).toEqual([
+      { kind: 'name', name: 'errors, 5xx', region: undefined },
+      { kind: 'name', name: 'latency', region: undefined }
+    ])
+    expect(r.alarms?.policy).toEqual({ onAlarm: 'rollback', bakeTimeMs: 0 })
+  })
+
+  it('records a deployment only with a github-token, in production by default', () => {
+    expect(publish({ 'github-token': 'ghs_x' }).deployment).toEqual({
+      token: 'ghs_x',
+      environment: 'production'
+    })
+    expect(publish({ 'github-token': 'ghs_x', environment: 'www' }).deployment?.environment).toBe(
+      'www'
+    )
   })
 })

@@ -6,6 +6,7 @@
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
+import { installLinters } from './actionlint.mjs'
 import { emulatorPids, installMoto, startMoto, stopAll } from './emulator.mjs'
 import { testNode } from './node-runtime.mjs'
 
@@ -17,6 +18,7 @@ try {
   execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' })
   const node = testNode()
   installMoto()
+  const linters = installLinters(path.join('.venv', 'bin', 'python'))
   const endpoints = await Promise.all(Array.from({ length: workers }, startMoto))
   console.log(`[test] emulators: ${endpoints.join(' ')} (pids ${emulatorPids().join(' ')})`)
   mkdirSync('build', { recursive: true })
@@ -38,6 +40,8 @@ try {
       env: {
         ...process.env,
         MOTO_ENDPOINTS: endpoints.join(','),
+        ACTIONLINT: linters.actionlint,
+        SHELLCHECK: linters.shellcheck,
         AWS_ACCESS_KEY_ID: 'testing',
         AWS_SECRET_ACCESS_KEY: 'testing',
         AWS_SESSION_TOKEN: 'testing',

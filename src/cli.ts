@@ -11,6 +11,7 @@ import { describeError, describeProblems } from './errors.js'
 import { DEFAULT_RATIO_NOTICE, reportingLogger, usesDefaultRatio } from './front.js'
 import { ACTION_INPUTS, type ActionInput } from './help.js'
 import {
+  BOOLEAN_INPUTS,
   COMMANDS,
   INPUT_NAMES,
   InputError,
@@ -22,14 +23,6 @@ import type { Logger } from './log.js'
 import { newReport } from './report.js'
 import { renderSummary, renderText, wrap } from './summary.js'
 import { VERSION } from './version.js'
-
-const BOOLEAN_INPUTS: readonly InputName[] = [
-  'update-green-alias',
-  'data-replicate',
-  'cleanup',
-  'dry-run',
-  'wait'
-]
 
 /** Flags of the CLI alone (not action inputs). */
 const CLI_FLAGS = [

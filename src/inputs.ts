@@ -4,6 +4,9 @@
  * naming the input, the value and the rule. Nothing here touches the network.
  */
 import { z } from 'zod'
+import { parseAlarmSpecs } from './rollout/gate.js'
+import { parseRampSteps } from './rollout/ramp.js'
+import type { AlarmSpec, GatePolicy, Ramp } from './rollout/types.js'
 
 export const COMMANDS = [
   'publish',
@@ -41,7 +44,15 @@ export const INPUT_NAMES = [
   'dry-run',
   'wait',
   'wait-timeout',
-  'region'
+  'region',
+  'ramp',
+  'ramp-interval',
+  'ramp-restart',
+  'rollback-alarms',
+  'on-alarm',
+  'bake-time',
+  'github-token',
+  'environment'
 ] as const
 export type InputName = (typeof INPUT_NAMES)[number]
 export type RawInputs = Partial<Record<InputName, string>>
@@ -95,6 +106,32 @@ export interface PublishRequest extends CommonRequest {
   dataReplicate: boolean
   cleanup: boolean
   cleanupMinAgeMs: number
+  /**
+   * A ramp that moves traffic one step per run; `weights` then keeps the ratio default and the
+   * ramp's decision sets the traffic. Undefined: ratio or the percents set it.
+   */
+  ramp: RampRequest | undefined
+  /** The alarm gate of a rollout; undefined when rollback-alarms is empty. */
+  alarms: AlarmGateRequest | undefined
+  /** Record the rollout as a GitHub deployment; undefined when github-token is empty. */
+  deployment: DeploymentRequest | undefined
+}
+
+export interface RampRequest {
+  ramp: Ramp
+  /** ramp-restart: replace a different or rolled-back ramp of the same blue and green. */
+  restart: boolean
+}
+
+export interface AlarmGateRequest {
+  specs: AlarmSpec[]
+  policy: GatePolicy
+}
+
+export interface DeploymentRequest {
+  token: string
+  /** The GitHub environment (default production). */
+  environment: string
 }
 
 export interface ReplicateRequest extends CommonRequest {
@@ -304,8 +341,26 @@ const FIELDS = {
   'dry-run': bool,
   wait: bool,
   'wait-timeout': field(parseDuration),
-  region: z.string().regex(REGION, 'must be an AWS region such as us-east-1 or eu-west-2')
+  region: z.string().regex(REGION, 'must be an AWS region such as us-east-1 or eu-west-2'),
+  ramp: field(parseRampSteps),
+  'ramp-interval': field(parseDuration),
+  'ramp-restart': bool,
+  'rollback-alarms': field(parseAlarmSpecs),
+  'on-alarm': z.enum(['rollback', 'hold'], { error: 'must be rollback or hold' }),
+  'bake-time': field(parseDuration),
+  'github-token': z.string(),
+  environment: z
+    .string()
+    .refine(
+      (v) => v.length <= 255 && !/\p{Cc}/u.test(v),
+      'must be a GitHub environment name (1-255 characters)'
+    )
 } satisfies Record<InputName, z.ZodType>
+
+/** Inputs that take `true` or `false` (a CLI flag alone means true). */
+export const BOOLEAN_INPUTS: readonly InputName[] = INPUT_NAMES.filter(
+  (name) => FIELDS[name] === bool
+)
 
 type Parsed = { [K in InputName]?: z.output<(typeof FIELDS)[K]> }
 
@@ -384,6 +439,7 @@ export function parseInputs(raw: RawInputs, options: ParseOptions = {}): Request
   if (command === 'publish') {
     const weights = resolveWeights(parsed, rawOf, fail)
     const names = resolveNames(parsed, has, valid, fail)
+    const rollout = resolveRollout(parsed, has, rawOf, fail)
     if (issues.length > 0) throw new InputError(issues)
     return {
       command,
@@ -396,7 +452,8 @@ export function parseInputs(raw: RawInputs, options: ParseOptions = {}): Request
       updateGreenAlias: parsed['update-green-alias'] ?? false,
       dataReplicate: parsed['data-replicate'] ?? false,
       cleanup: parsed.cleanup ?? false,
-      cleanupMinAgeMs: parsed['cleanup-min-age'] ?? 24 * 3_600_000
+      cleanupMinAgeMs: parsed['cleanup-min-age'] ?? 24 * 3_600_000,
+      ...rollout
     }
   }
 
@@ -456,6 +513,61 @@ function resolveWeights(
     return undefined
   }
   return ratio ?? fromPercent ?? { blue: 0, green: 1 }
+}
+
+/** ramp, the alarm gate and the GitHub deployment of a publish, with the rules between them. */
+function resolveRollout(
+  parsed: Parsed,
+  has: (n: InputName) => boolean,
+  rawOf: (n: InputName) => string,
+  fail: (input: InputName, message: string) => void
+): Pick<PublishRequest, 'ramp' | 'alarms' | 'deployment'> {
+  const steps = parsed.ramp
+  for (const other of ['ratio', 'blue-percent', 'green-percent'] as const) {
+    if (has('ramp') && has(other)) {
+      fail(
+        'ramp',
+        `cannot be combined with ${other} (${rawOf(other)}): the ramp sets the traffic step by step; give one of them`
+      )
+    }
+  }
+  if (has('ramp') && parsed.cleanup === true) {
+    fail(
+      'cleanup',
+      'cannot run with ramp: cleanup removes the router once traffic is all on one side; run it in its own workflow a day after the ramp finished'
+    )
+  }
+  if (!has('ramp') && parsed['ramp-restart'] === true) {
+    fail('ramp-restart', 'needs ramp: it replaces a ramp under way with the one in ramp')
+  }
+  const intervalMs = parsed['ramp-interval'] ?? 24 * 3_600_000
+  if (parsed['ramp-interval'] === 0) fail('ramp-interval', 'must be longer than 0s')
+  const specs = parsed['rollback-alarms']
+  if (has('bake-time') && !has('rollback-alarms')) {
+    fail(
+      'bake-time',
+      'needs rollback-alarms: it is how long those alarms must have been out of ALARM before a step'
+    )
+  }
+  const token = rawOf('github-token')
+  return {
+    ramp:
+      steps === undefined
+        ? undefined
+        : { ramp: { steps, intervalMs }, restart: parsed['ramp-restart'] ?? false },
+    alarms:
+      specs === undefined
+        ? undefined
+        : {
+            specs,
+            policy: {
+              onAlarm: parsed['on-alarm'] ?? 'rollback',
+              bakeTimeMs: parsed['bake-time'] ?? 0
+            }
+          },
+    deployment:
+      token === '' ? undefined : { token, environment: parsed.environment ?? 'production' }
+  }
 }
 
 function resolveNames(
