@@ -185,9 +185,11 @@ export interface CopyRequest {
   websiteRedirectLocation?: string | undefined
 }
 
+// By name only: a 404 can also be the target bucket missing (NoSuchBucket), which is an error.
 function copyFailure(error: unknown): CopyResult | undefined {
-  if (named(error, 'PreconditionFailed', '412')) return { kind: 'source-changed' }
-  if (named(error, 'NoSuchKey', 'NotFound', '404')) return { kind: 'source-missing' }
+  if (!(error instanceof Error)) return undefined
+  if (error.name === 'PreconditionFailed') return { kind: 'source-changed' }
+  if (error.name === 'NoSuchKey') return { kind: 'source-missing' }
   return undefined
 }
 
@@ -460,4 +462,29 @@ export async function putNotificationConfig(
       SkipDestinationValidation: true
     })
   )
+}
+
+/**
+ * Switches S3 → EventBridge delivery on, keeping every other entry as read. No write when it is
+ * on already (someone else's, or an earlier run's): `changed` tells whether this call turned it on.
+ */
+export async function ensureEventBridge(
+  s3: S3Client,
+  bucket: string
+): Promise<{ changed: boolean }> {
+  const config = await getNotificationConfig(s3, bucket)
+  if (eventBridgeEnabled(config)) return { changed: false }
+  await putNotificationConfig(s3, bucket, withEventBridge(config, true))
+  return { changed: true }
+}
+
+/** Switches S3 → EventBridge delivery off, keeping every other entry as read. */
+export async function removeEventBridge(
+  s3: S3Client,
+  bucket: string
+): Promise<{ changed: boolean }> {
+  const config = await getNotificationConfig(s3, bucket)
+  if (!eventBridgeEnabled(config)) return { changed: false }
+  await putNotificationConfig(s3, bucket, withEventBridge(config, false))
+  return { changed: true }
 }
