@@ -37,6 +37,7 @@ import {
 } from '../../../src/replicate/s3/apply.js'
 import { deliveryNames, MAX_RECEIVE_COUNT } from '../../../src/replicate/s3/delivery.js'
 import { ignoreRules } from '../../../src/replicate/s3/ignore.js'
+import { formEncode, notificationRecord } from './fixtures.js'
 import { AWKWARD_KEYS, REGION, body, clients, createBucket, put, snapshot } from './helpers.js'
 
 const sqs = new SQSClient({ region: REGION })
@@ -167,30 +168,9 @@ test('S3 → EventBridge → queue → function: creates, copies and deletes on 
   expect(greenSnap.has('emoji/😀.png')).toBe(false)
 })
 
-// Documented S3 event notification records (URL-encoded keys) for a history of changes on blue.
-function record(eventName: string, bucket: string, key: string, time: number) {
-  return {
-    eventVersion: '2.1',
-    eventSource: 'aws:s3',
-    awsRegion: REGION,
-    eventTime: new Date(time).toISOString(),
-    eventName,
-    userIdentity: { principalId: 'AWS:AIDAEXAMPLE' },
-    requestParameters: { sourceIPAddress: '1.2.3.4' },
-    responseElements: { 'x-amz-request-id': 'R', 'x-amz-id-2': 'I' },
-    s3: {
-      s3SchemaVersion: '1.0',
-      configurationId: 'config',
-      bucket: { name: bucket, ownerIdentity: { principalId: 'P' }, arn: `arn:aws:s3:::${bucket}` },
-      object: {
-        key: new URLSearchParams({ k: key }).toString().slice(2),
-        size: 1,
-        eTag: 'e',
-        sequencer: String(time)
-      }
-    }
-  }
-}
+// Documented S3 event notification records (form-encoded keys) for a history of changes on blue.
+const record = (eventName: string, bucket: string, key: string, time: number) =>
+  notificationRecord(eventName, bucket, formEncode(key), time)
 
 test('documented S3 event records applied in any order, in any batches, twice: green ends equal to blue', async () => {
   const blue = 'order-blue'

@@ -35,6 +35,7 @@ import {
   parseDeepBucket
 } from '../../../src/replicate/s3/pairing.js'
 import { parseBucketMap } from '../../../src/replicate/s3/apply.js'
+import { notificationRecord } from './fixtures.js'
 
 const deep = (env: string, hash: string) => ({ kind: 'deep' as const, env, hash })
 
@@ -299,31 +300,8 @@ describe('keys: S3 order and event encodings', () => {
 })
 
 // Shapes from the S3 user guide ("Event message structure", "EventBridge event message structure").
-const notification = (eventName: string, key: string, bucket = 'deep.stage.private.abcd1234') => ({
-  eventVersion: '2.1',
-  eventSource: 'aws:s3',
-  awsRegion: 'us-east-1',
-  eventTime: '2026-11-12T00:00:00.000Z',
-  eventName,
-  userIdentity: { principalId: 'AWS:AIDAEXAMPLE' },
-  requestParameters: { sourceIPAddress: '1.2.3.4' },
-  responseElements: { 'x-amz-request-id': 'C3D13FE58DE4C810', 'x-amz-id-2': 'FMyUVURIY8' },
-  s3: {
-    s3SchemaVersion: '1.0',
-    configurationId: 'testConfigRule',
-    bucket: {
-      name: bucket,
-      ownerIdentity: { principalId: 'A3NL1KOZZKExample' },
-      arn: `arn:aws:s3:::${bucket}`
-    },
-    object: {
-      key,
-      size: 1024,
-      eTag: 'd41d8cd98f00b204e9800998ecf8427e',
-      sequencer: '0055AED6DCD90281E5'
-    }
-  }
-})
+const notification = (eventName: string, key: string) =>
+  notificationRecord(eventName, 'deep.stage.private.abcd1234', key)
 const eventBridge = (detailType: string, key: string, extra: Record<string, unknown> = {}) => ({
   version: '0',
   id: '17793124-05d4-b198-2fde-7ededc63b103',
