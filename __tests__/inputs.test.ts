@@ -111,7 +111,12 @@ describe('bad input names the input, the value and the rule', () => {
     ['segment not below segments', { segment: '4', segments: '4' }, 'segment'],
     ['tables with a bad name', { tables: 'ok_table, a b' }, 'tables'],
     ['tables with two equals', { tables: 'a1x=b1x=c1x' }, 'tables'],
-    ['tables paired with itself', { tables: 'Todo=Todo' }, 'tables']
+    ['tables paired with itself', { tables: 'Todo=Todo' }, 'tables'],
+    ['buckets with a bad name', { buckets: 'private:Blue_Bucket=green-bucket' }, 'buckets'],
+    ['buckets paired with itself', { buckets: 'private:same-b=same-b' }, 'buckets'],
+    ['buckets unknown kind marker', { buckets: 'secret:blue-b=green-b' }, 'buckets'],
+    ['buckets non-DEEP name without a partner', { buckets: 'my-bucket' }, 'buckets'],
+    ['resources unknown kind', { resources: 'tables,queues' }, 'resources']
   ]
 
   it.each(cases)('%s', (_description, raw, input) => {
@@ -255,6 +260,39 @@ describe('environments, names and defaults', () => {
       segment: 3,
       publicIgnore: ['*.map', 'logs/']
     })
+  })
+
+  it('parses bucket pairs and the resources filter', () => {
+    const r = parseInputs({
+      command: 'replicate prepare',
+      blue: 'stage:abcd1234',
+      green: 'prod:wxyz0987',
+      buckets:
+        'private:blue-data=green-data\npublic:blue-web=green-web, deep.stage.public.abcd1234',
+      resources: 'buckets'
+    }) as ReplicateRequest
+    expect(r).toMatchObject({
+      buckets: [
+        { blue: 'blue-data', green: 'green-data', kind: 'private' },
+        { blue: 'blue-web', green: 'green-web', kind: 'public' },
+        { blue: 'deep.stage.public.abcd1234' }
+      ],
+      resources: { tables: false, buckets: true }
+    })
+    const both = parseInputs({
+      command: 'replicate status',
+      blue: 'stage:abcd1234',
+      green: 'prod:wxyz0987'
+    })
+    expect(both).toMatchObject({ buckets: [], resources: { tables: true, buckets: true } })
+    expect(
+      parseInputs({
+        command: 'replicate status',
+        blue: 'stage:abcd1234',
+        green: 'prod:wxyz0987',
+        resources: 'S3, DynamoDB'
+      })
+    ).toMatchObject({ resources: { tables: true, buckets: true } })
   })
 
   it('does not require domain-name for replicate', () => {
