@@ -255,6 +255,24 @@ test('objects above the multipart threshold are copied in parts with their metad
   expect(verified.ok).toBe(true)
 })
 
+test('an archived object (GLACIER) is counted and named, not a failure: S3 cannot copy it before a restore', async () => {
+  const pair = await pairOf()
+  await put(pair.blue, 'cold/archive.bin', 'frozen', { StorageClass: 'GLACIER' })
+  await put(pair.blue, 'warm.txt', 'fine')
+  const outcome = await copyBucket(
+    {
+      pair,
+      ignore: ignoreRules('private'),
+      store: memoryCopyStore(),
+      deleteExtra: false,
+      keepRedirects: false
+    },
+    copyDeps()
+  )
+  expect(outcome).toMatchObject({ done: true, failures: [], archivedKeys: ['cold/archive.bin'] })
+  expect(outcome.run).toMatchObject({ copied: 1, archived: 1 })
+})
+
 test('keys only green has stay unless deleteExtra; ignored keys on green are never touched', async () => {
   const pair = await pairOf()
   await put(pair.blue, 'keep.txt', 'k')

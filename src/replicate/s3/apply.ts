@@ -74,7 +74,10 @@ export async function syncKey(
   for (let round = 0; round < ROUNDS; round++) {
     const head = await withRetry(() => headObject(deps.source, blue, key), backoff)
     if (head === undefined) {
-      await withRetry(() => deleteObject(deps.target, route.green, key), backoff)
+      // Only when green has it: a delete on a versioned green adds a delete marker every time.
+      const onGreen = await withRetry(() => headObject(deps.target, route.green, key), backoff)
+      if (onGreen !== undefined)
+        await withRetry(() => deleteObject(deps.target, route.green, key), backoff)
       const after = await withRetry(() => headObject(deps.source, blue, key), backoff)
       if (after === undefined) return 'deleted'
       continue // blue has the key again: copy it
