@@ -22,6 +22,7 @@ import {
   body,
   clients,
   copyDeps,
+  copyJob,
   createBucket,
   put,
   snapshot
@@ -78,16 +79,7 @@ test('the public default copies only shared/', async () => {
   const pair = await pairOf('public')
   for (const key of ['index.html', 'js/app.js', 'shared/app.js', 'shared/img/logo.png'])
     await put(pair.blue, key, key)
-  await copyBucket(
-    {
-      pair,
-      ignore: ignoreRules('public'),
-      store: memoryCopyStore(),
-      deleteExtra: false,
-      keepRedirects: false
-    },
-    copyDeps()
-  )
+  await copyBucket(copyJob(pair), copyDeps())
   expect([...(await snapshot(clients().s3, pair.green)).keys()]).toEqual([
     'shared/app.js',
     'shared/img/logo.png'
@@ -110,16 +102,7 @@ test('a copy keeps content type, metadata, tags, storage class, and the redirect
     StorageClass: 'STANDARD_IA',
     WebsiteRedirectLocation: '/shared/new-page.html'
   })
-  await copyBucket(
-    {
-      pair,
-      ignore: ignoreRules('public'),
-      store: memoryCopyStore(),
-      deleteExtra: false,
-      keepRedirects: true
-    },
-    copyDeps()
-  )
+  await copyBucket(copyJob(pair, { keepRedirects: true }), copyDeps())
   expect(await attributes(pair.green, 'shared/page.html')).toEqual(
     await attributes(pair.blue, 'shared/page.html')
   )
@@ -129,13 +112,7 @@ test('a copy keeps content type, metadata, tags, storage class, and the redirect
 test('a re-run copies nothing: equal objects are skipped by size and ETag', async () => {
   const pair = await pairOf()
   for (let i = 0; i < 30; i++) await put(pair.blue, `k/${i}`, `v${i}`)
-  const job = {
-    pair,
-    ignore: ignoreRules('private'),
-    store: memoryCopyStore(),
-    deleteExtra: false,
-    keepRedirects: false
-  }
+  const job = copyJob(pair)
   await copyBucket(job, copyDeps())
   const counting = countingClient()
   // The pass is done: nothing to do, not even a listing.
@@ -204,16 +181,7 @@ test('an object that changes after the listing is copied as it is now (the copy 
       await put(pair.blue, 'doc.txt', 'version 2, written during the copy')
     }
   })
-  await copyBucket(
-    {
-      pair,
-      ignore: ignoreRules('private'),
-      store: memoryCopyStore(),
-      deleteExtra: false,
-      keepRedirects: false
-    },
-    copyDeps({ target: racing.client })
-  )
+  await copyBucket(copyJob(pair), copyDeps({ target: racing.client }))
   expect(racing.count('CopyObjectCommand')).toBe(2) // 412 on the listed version, then the new one
   expect(await body(pair.green, 'doc.txt')).toBe('version 2, written during the copy')
 })
@@ -259,16 +227,7 @@ test('an archived object (GLACIER) is counted and named, not a failure: S3 canno
   const pair = await pairOf()
   await put(pair.blue, 'cold/archive.bin', 'frozen', { StorageClass: 'GLACIER' })
   await put(pair.blue, 'warm.txt', 'fine')
-  const outcome = await copyBucket(
-    {
-      pair,
-      ignore: ignoreRules('private'),
-      store: memoryCopyStore(),
-      deleteExtra: false,
-      keepRedirects: false
-    },
-    copyDeps()
-  )
+  const outcome = await copyBucket(copyJob(pair), copyDeps())
   expect(outcome).toMatchObject({ done: true, failures: [], archivedKeys: ['cold/archive.bin'] })
   expect(outcome.run).toMatchObject({ copied: 1, archived: 1 })
 })

@@ -11,7 +11,10 @@ import {
 import { createClients, type Clients } from '../../../src/aws/clients.js'
 import { listObjects } from '../../../src/aws/s3.js'
 import { memoryLogger } from '../../../src/log.js'
-import type { CopyDeps } from '../../../src/replicate/s3/copy.js'
+import { memoryCopyStore } from '../../../src/replicate/s3/checkpoint.js'
+import type { CopyDeps, CopyJob } from '../../../src/replicate/s3/copy.js'
+import { ignoreRules } from '../../../src/replicate/s3/ignore.js'
+import type { BucketPair } from '../../../src/replicate/s3/pairing.js'
 
 export const REGION = 'us-east-1'
 
@@ -87,3 +90,18 @@ export const AWKWARD_KEYS = [
   'cjk/日本語.txt',
   'nested/deep/path/x.json'
 ]
+
+/** A copy job with a fresh memory checkpoint and the kind's default ignore list. */
+export function copyJob(
+  pair: BucketPair,
+  overrides: Partial<CopyJob> = {}
+): CopyJob & { store: ReturnType<typeof memoryCopyStore> } {
+  return {
+    pair,
+    ignore: ignoreRules(pair.kind),
+    store: memoryCopyStore(),
+    deleteExtra: false,
+    keepRedirects: false,
+    ...overrides
+  } as CopyJob & { store: ReturnType<typeof memoryCopyStore> }
+}

@@ -15,9 +15,8 @@ import {
 import { mockClient } from 'aws-sdk-client-mock'
 import { ensureEventBridge } from '../../../src/aws/s3.js'
 import { memoryLogger } from '../../../src/log.js'
-import { memoryCopyStore } from '../../../src/replicate/s3/checkpoint.js'
 import { copyBucket } from '../../../src/replicate/s3/copy.js'
-import { ignoreRules } from '../../../src/replicate/s3/ignore.js'
+import { copyJob } from './helpers.js'
 
 const s3Error = (name: string, status: number) =>
   new S3ServiceException({
@@ -52,13 +51,7 @@ function setup() {
     now: () => new Date(),
     sleep: () => Promise.resolve()
   }
-  const job = {
-    pair,
-    ignore: ignoreRules('private'),
-    store: memoryCopyStore(),
-    deleteExtra: false,
-    keepRedirects: false
-  }
+  const job = copyJob(pair)
   return { mock, deps, job }
 }
 
