@@ -74,8 +74,10 @@ test('a key S3 refuses is reported, holds the checkpoint before it, and is retri
     if (input.Key === 'b') throw s3Error('AccessDenied', 403)
     return { CopyObjectResult: { ETag: `"${input.Key ?? ''}-etag"` } }
   })
-  const first = await copyBucket(job, deps, { concurrency: 1 })
+  // maxOutstanding 1: the keys after the refused one must not wait for a mark that cannot move.
+  const first = await copyBucket(job, deps, { concurrency: 1, maxOutstanding: 1 })
   expect(first.done).toBe(false)
+  expect(first.run.copied).toBe(3)
   expect(first.failures).toEqual([{ key: 'b', reason: 'AccessDenied: AccessDenied' }])
   expect(job.store.checkpoint).toMatchObject({ after: 'a', done: false })
 

@@ -385,11 +385,16 @@ export async function copyBucket(
   async function produce(): Promise<void> {
     for await (const entry of merged) {
       if (fatal !== undefined) break
-      while (inFlight.size >= concurrency || slots.length - head >= maxOutstanding) {
+      // Every slot not done has its task in flight, so waiting on them always ends.
+      while (
+        inFlight.size >= concurrency ||
+        (inFlight.size > 0 && !blocked && slots.length - head >= maxOutstanding)
+      ) {
         await Promise.race(inFlight)
       }
       const slot: Slot = { key: entry.key, done: false, failed: false, delta: {} }
-      slots.push(slot)
+      // Once a key failed the mark cannot pass it: later keys are still copied, not tracked.
+      if (!blocked) slots.push(slot)
       if (entry.blue !== undefined) count(slot, { listed: 1 })
       if (job.ignore.ignores(entry.key)) {
         if (entry.blue !== undefined) count(slot, { ignored: 1 })
