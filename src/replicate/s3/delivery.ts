@@ -22,8 +22,9 @@
  *   partial batch responses; a message that keeps failing moves to the failure queue after
  *   `maxReceiveCount` receives, and `replicate repair` applies it from there.
  * - S3 notes that a change to the notification configuration takes about five minutes to take
- *   effect, so events are complete only from T0 = enable time + 5 minutes; a copy pass that
- *   began before T0 is followed by a catch-up pass (the copy skips what is already equal).
+ *   effect, so events are complete only from T0 = five minutes after the switch and our rule and
+ *   queue are in place; a copy pass that began before T0 is followed by a catch-up pass (it
+ *   skips what is already equal, so it costs a listing of both buckets).
  * - Delivery is at least once and in no promised order, and two writes to one unversioned key at
  *   the same time may produce one event; the function re-reads blue for every event, so order and
  *   duplicates do not matter, and `replicate verify` proves the result.
@@ -57,9 +58,12 @@ export function deliveryNames(functionName: string): DeliveryNames {
   }
 }
 
-/** From when the events are complete: EventBridge switched on at `enabledAt`, plus propagation. */
-export function eventsCompleteFrom(enabledAt: Date): Date {
-  return new Date(enabledAt.getTime() + NOTIFICATION_PROPAGATION_MS)
+/**
+ * T0, from when the events are complete: `setUpAt` is when the last of the EventBridge switch,
+ * the rule and the queue was put (or found), plus S3's propagation time.
+ */
+export function eventsCompleteFrom(setUpAt: Date): Date {
+  return new Date(setUpAt.getTime() + NOTIFICATION_PROPAGATION_MS)
 }
 
 /** What discover reads about one bucket. */
