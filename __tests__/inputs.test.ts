@@ -144,7 +144,12 @@ describe('bad input names the input, the value and the rule', () => {
     ['on-alarm unknown', { 'rollback-alarms': 'x', 'on-alarm': 'ignore' }, 'on-alarm'],
     ['bake-time without alarms', { 'bake-time': '1h' }, 'bake-time'],
     ['bake-time words', { 'rollback-alarms': 'x', 'bake-time': 'long' }, 'bake-time'],
-    ['environment too long', { environment: 'e'.repeat(256) }, 'environment']
+    ['environment too long', { environment: 'e'.repeat(256) }, 'environment'],
+    ['buckets with a bad name', { buckets: 'private:Blue_Bucket=green-bucket' }, 'buckets'],
+    ['buckets paired with itself', { buckets: 'private:same-b=same-b' }, 'buckets'],
+    ['buckets unknown kind marker', { buckets: 'secret:blue-b=green-b' }, 'buckets'],
+    ['buckets non-DEEP name without a partner', { buckets: 'my-bucket' }, 'buckets'],
+    ['resources unknown kind', { resources: 'tables,queues' }, 'resources']
   ]
 
   it.each(cases)('%s', (_description, raw, input) => {
@@ -288,6 +293,39 @@ describe('environments, names and defaults', () => {
       segment: 3,
       publicIgnore: ['*.map', 'logs/']
     })
+  })
+
+  it('parses bucket pairs and the resources filter', () => {
+    const r = parseInputs({
+      command: 'replicate prepare',
+      blue: 'stage:abcd1234',
+      green: 'prod:wxyz0987',
+      buckets:
+        'private:blue-data=green-data\npublic:blue-web=green-web, deep.stage.public.abcd1234',
+      resources: 'buckets'
+    }) as ReplicateRequest
+    expect(r).toMatchObject({
+      buckets: [
+        { blue: 'blue-data', green: 'green-data', kind: 'private' },
+        { blue: 'blue-web', green: 'green-web', kind: 'public' },
+        { blue: 'deep.stage.public.abcd1234' }
+      ],
+      resources: { tables: false, buckets: true }
+    })
+    const both = parseInputs({
+      command: 'replicate status',
+      blue: 'stage:abcd1234',
+      green: 'prod:wxyz0987'
+    })
+    expect(both).toMatchObject({ buckets: [], resources: { tables: true, buckets: true } })
+    expect(
+      parseInputs({
+        command: 'replicate status',
+        blue: 'stage:abcd1234',
+        green: 'prod:wxyz0987',
+        resources: 'S3, DynamoDB'
+      })
+    ).toMatchObject({ resources: { tables: true, buckets: true } })
   })
 
   it('does not require domain-name for replicate', () => {

@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { parseAlarmSpecs } from './rollout/gate.js'
 import { parseRampSteps } from './rollout/ramp.js'
 import type { AlarmSpec, GatePolicy, Ramp } from './rollout/types.js'
+import { parseBucketSpec, type BucketSpec } from './replicate/s3/pairing.js'
 
 export const COMMANDS = [
   'publish',
@@ -39,6 +40,8 @@ export const INPUT_NAMES = [
   'tables',
   'private-ignore',
   'public-ignore',
+  'buckets',
+  'resources',
   'segment',
   'segments',
   'dry-run',
@@ -88,6 +91,19 @@ interface CommonRequest {
   tables: TableSpec[]
   /** Total scan segments of the backfill (replicate prepare, and publish with data-replicate). */
   segments: number
+  /**
+   * Bucket pairs to replicate; empty (or absent, in requests built by code) means DEEP's private
+   * and public buckets of blue and green.
+   */
+  buckets?: BucketSpec[]
+  /** What replicate covers: tables, buckets, or both (the default, also when absent). */
+  resources?: Resources
+}
+
+/** The kinds of data replicate covers (`resources`). */
+export interface Resources {
+  tables: boolean
+  buckets: boolean
 }
 
 export interface PublishRequest extends CommonRequest {
@@ -288,6 +304,42 @@ function parseTables(value: string): Parse<TableSpec[]> {
   return ok(specs)
 }
 
+function parseBuckets(value: string): Parse<BucketSpec[]> {
+  const specs: BucketSpec[] = []
+  for (const item of splitList(value)) {
+    const spec = parseBucketSpec(item)
+    if (!spec.ok) return err(spec.error)
+    specs.push(spec.value)
+  }
+  return ok(specs)
+}
+
+const RESOURCE_WORDS: Record<string, keyof Resources | 'all'> = {
+  tables: 'tables',
+  table: 'tables',
+  dynamodb: 'tables',
+  buckets: 'buckets',
+  bucket: 'buckets',
+  s3: 'buckets',
+  all: 'all'
+}
+
+/** `tables`, `buckets` (also `dynamodb`, `s3`), or both: `tables,buckets` or `all`. */
+function parseResources(value: string): Parse<Resources> {
+  const resources: Resources = { tables: false, buckets: false }
+  for (const item of splitList(value)) {
+    const word = RESOURCE_WORDS[item.toLowerCase()]
+    if (word === undefined) {
+      return err(
+        `'${item}' is not a kind of resource; give tables, buckets, or both (tables,buckets)`
+      )
+    }
+    if (word === 'all') return ok({ tables: true, buckets: true })
+    resources[word] = true
+  }
+  return ok(resources)
+}
+
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/
 
 // zod turns a parser into a schema that reports the parser's rule as the issue.
@@ -336,6 +388,8 @@ const FIELDS = {
   tables: field(parseTables),
   'private-ignore': z.string().transform(splitList),
   'public-ignore': z.string().transform(splitList),
+  buckets: field(parseBuckets),
+  resources: field(parseResources),
   segment: count(0, 999_999),
   segments: count(1, 1_000_000),
   'dry-run': bool,
@@ -431,7 +485,9 @@ export function parseInputs(raw: RawInputs, options: ParseOptions = {}): Request
     wait: parsed.wait ?? true,
     waitTimeoutMs: parsed['wait-timeout'] ?? 30 * 60_000,
     tables: parsed.tables ?? [],
-    segments
+    segments,
+    buckets: parsed.buckets ?? [],
+    resources: parsed.resources ?? { tables: true, buckets: true }
   }
   if (valid('wait-timeout') && common.waitTimeoutMs === 0)
     fail('wait-timeout', 'must be longer than 0s')

@@ -90,6 +90,13 @@ export function makeCtx(
     },
     get cloudwatch() {
       return overrides.cloudwatch ?? base.cloudwatch
+    },
+    get s3() {
+      return overrides.s3 ?? base.s3
+    },
+    s3In: (region) => base.s3In(region),
+    get eventbridge() {
+      return overrides.eventbridge ?? base.eventbridge
     }
   }
   return {

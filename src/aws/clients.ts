@@ -9,9 +9,11 @@ import { CloudFrontClient } from '@aws-sdk/client-cloudfront'
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams'
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge'
 import { IAMClient } from '@aws-sdk/client-iam'
 import { LambdaClient } from '@aws-sdk/client-lambda'
 import { Route53Client } from '@aws-sdk/client-route-53'
+import { S3Client } from '@aws-sdk/client-s3'
 import { SQSClient } from '@aws-sdk/client-sqs'
 import { VERSION } from '../version.js'
 
@@ -34,6 +36,12 @@ export interface Clients {
   readonly sqs: SQSClient
   /** CloudWatch in `region`, for the replication function's IteratorAge. */
   readonly cloudwatch: CloudWatchClient
+  /** S3 in `region` (bucket replication). */
+  readonly s3: S3Client
+  /** S3 in another region, for a green bucket that lives there. */
+  s3In(region: string): S3Client
+  /** EventBridge in `region`: the rule that delivers blue's S3 events. */
+  readonly eventbridge: EventBridgeClient
 }
 
 export interface ClientOptions {
@@ -85,6 +93,17 @@ export function createClients(options: ClientOptions): Clients {
     },
     get cloudwatch() {
       return lazy('cloudwatch', () => new CloudWatchClient(config(region)))
+    },
+    get s3() {
+      return this.s3In(region)
+    },
+    // Path-style addressing: DEEP's bucket names have dots, which virtual-hosted addressing cannot
+    // carry over TLS (S3 falls back to path-style for them anyway); one style for every bucket.
+    s3In(r: string) {
+      return lazy(`s3:${r}`, () => new S3Client({ ...config(r), forcePathStyle: true }))
+    },
+    get eventbridge() {
+      return lazy('eventbridge', () => new EventBridgeClient(config(region)))
     }
   }
 }
