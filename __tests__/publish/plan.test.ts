@@ -11,17 +11,17 @@ import { validateConfig } from '../../edge/config.js'
 import { BlueGreenError } from '../../src/errors.js'
 import { edgeFunctionName } from '../../src/publish/discover.js'
 import { buildEdgePackage } from '../../src/publish/edge-package.js'
-import {
-  CLEANUP_WARNING,
-  type DistFacts,
-  type DistKey,
-  type Observed,
-  plan,
-  type PlanRequest,
-  type RouterFacts,
-  type RouterMode,
-  type Step
-} from '../../src/publish/plan.js'
+import { CLEANUP_WARNING, plan } from '../../src/publish/plan.js'
+import type {
+  DistFacts,
+  DistKey,
+  EdgeFacts,
+  Observed,
+  PlanRequest,
+  RouterFacts,
+  RouterMode,
+  Step
+} from '../../src/publish/types.js'
 
 const D = 'www.deep.mg'
 const W = '*.deep.mg'
@@ -41,8 +41,20 @@ function dist(id: string, aliases: string[], extra: Partial<DistFacts> = {}): Di
     certificate: `arn:aws:acm:us-east-1:1:certificate/${id}`,
     ipv6: false,
     deployed: true,
+    continuousDeployment: 'none',
+    connectionMode: 'direct',
     ...extra
   }
+}
+
+/** The edge function as a finished earlier split leaves it: code for another ratio. */
+const EDGE: EdgeFacts = {
+  functionName: 'bluegreen-router-www-deep-mg',
+  roleName: 'bluegreen-edge-router',
+  roleArn: 'arn:aws:iam::1:role/bluegreen-edge-router',
+  rolePolicyAttached: true,
+  fn: { runtime: 'nodejs22.x', codeSha256: 'old', state: 'Active', lastUpdateStatus: 'Successful' },
+  desiredVersionArn: undefined
 }
 
 function router(
@@ -68,6 +80,12 @@ function observed(parts: {
     dnsMode: 'manual',
     records: [],
     edgeFunctionExists: parts.router !== undefined,
+    edge: EDGE,
+    // Manual DNS checks B1/G2: here they resolve (phase 2), unless a test says otherwise.
+    resolution: [
+      { host: B1, resolves: true, detail: 'CNAME b.cloudfront.net' },
+      { host: G2, resolves: true, detail: 'CNAME g.cloudfront.net' }
+    ],
     ...parts.extra
   }
 }
@@ -81,7 +99,13 @@ function request(ratio: string, extra: Partial<PlanRequest> = {}): PlanRequest {
     cleanupMinAgeMs: 24 * 3_600_000,
     greenAliasConsent: false,
     wait: true,
+    waitTimeoutMs: 30 * 60_000,
     now: NOW,
+    desiredEdge: {
+      sha256: 'new',
+      description: `bluegreen-router ${ratio} abc`,
+      runtime: 'nodejs22.x'
+    },
     ...extra
   }
 }
@@ -183,12 +207,9 @@ function replay(o: Observed, steps: Step[], state: string): Replay {
   const pending = new Set<DistKey>()
   const before: Record<string, Serves | 'nobody' | 'ambiguous'> = {}
   for (const h of [D, B1, G2]) before[h] = servedBy(deployed, h)
+  // A router rebuilt in a mode carries blue's certificate; `keep` keeps its own.
   const sourceCert = (mode: RouterMode | 'keep'): string[] =>
-    mode === 'pass-green'
-      ? o.green.certNames
-      : mode === 'keep'
-        ? latest.router.certNames
-        : o.blue.certNames
+    mode === 'keep' ? latest.router.certNames : o.blue.certNames
 
   steps.forEach((step, i) => {
     const at = `step ${i + 1} (${step.kind}: ${step.description})`
@@ -326,14 +347,14 @@ describe('step orders for each transition keep the invariant in every edge view'
   test('none → split: blue swaps D for the wildcard, wait, then the router takes D (DESIGN order)', () => {
     const { kinds, problems, p } = check(NONE(), '9:1')
     expect(problems).toEqual([])
-    expect(kinds).toEqual(['update', 'wait', 'edge-version', 'router-create', 'wait'])
+    expect(kinds).toEqual(['update', 'wait', 'edge-code', 'edge-version', 'router-create', 'wait'])
     expect(p.steps[0]).toMatchObject({ kind: 'update', dist: 'blue', aliases: [W] })
   })
 
   test('ratio change inside split: one edge version, one router update, one wait (plus tags)', () => {
     const { kinds, problems } = check(SPLIT('edge-stale'), '1:1')
     expect(problems).toEqual([])
-    expect(kinds).toEqual(['edge-version', 'router-update', 'wait', 'router-tags'])
+    expect(kinds).toEqual(['edge-code', 'edge-version', 'router-update', 'wait', 'router-tags'])
   })
 
   test.each([
@@ -365,7 +386,10 @@ describe('step orders for each transition keep the invariant in every edge view'
       aliases: [],
       mode: 'pass-green'
     })
-    expect(p.steps.at(-1)).toMatchObject({ kind: 'router-tags', switched: true })
+    expect(p.steps.at(-1)).toMatchObject({
+      kind: 'router-tags',
+      tags: { 'bluegreen:switched-at': NOW.toISOString() }
+    })
   })
 
   test('aliases publish does not manage stay on their distribution', () => {
@@ -427,14 +451,18 @@ describe('idempotence and partial states', () => {
   test('a run that died after blue took the wildcard is finished by the next run', () => {
     const { kinds, problems } = check(observed({ blue: [W], green: [G2] }), '9:1')
     expect(problems).toEqual([])
-    expect(kinds).toEqual(['edge-version', 'router-create', 'wait'])
+    expect(kinds).toEqual(['edge-code', 'edge-version', 'router-create', 'wait'])
   })
 
   test('a run that died before tagging: the next run only rewrites the tags, and cleanup does not trust an older switch time', () => {
     const o = ALL_GREEN()
     if (o.router) o.router.tags = TAGS('9:1', SWITCHED) // tags of the split before the switch
     const { p } = check(o, '0:1')
-    expect(p.steps).toEqual([expect.objectContaining({ kind: 'router-tags', switched: true })])
+    expect(p.steps).toHaveLength(1)
+    expect(p.steps[0]).toMatchObject({
+      kind: 'router-tags',
+      tags: { 'bluegreen:switched-at': NOW.toISOString() }
+    })
     expect(() => plan(o, request('0:1', { cleanup: true }))).toThrow(/no record of the full switch/)
   })
 
@@ -443,12 +471,12 @@ describe('idempotence and partial states', () => {
     o.blue = { ...o.blue, deployed: false }
     const { kinds } = check(o, '9:1')
     expect(kinds[0]).toBe('wait')
-    expect(kinds.slice(1)).toEqual(['edge-version', 'router-create', 'wait'])
+    expect(kinds.slice(1)).toEqual(['edge-code', 'edge-version', 'router-create', 'wait'])
   })
 
   test('wait: false drops only the last barrier', () => {
     const { kinds } = check(NONE(), '9:1', { wait: false })
-    expect(kinds).toEqual(['update', 'wait', 'edge-version', 'router-create'])
+    expect(kinds).toEqual(['update', 'wait', 'edge-code', 'edge-version', 'router-create'])
   })
 })
 
@@ -456,6 +484,8 @@ describe('DNS', () => {
   const withZone = (o: Observed, records: Observed['records']): Observed => ({
     ...o,
     dnsMode: 'route53',
+    zones: [D, B1, G2].map((host) => ({ host, zoneId: 'Z1', zoneName: 'deep.mg' })),
+    resolution: undefined,
     records
   })
 
@@ -463,11 +493,14 @@ describe('DNS', () => {
     const { p } = check(withZone(NONE(), []), '9:1')
     const dns = p.steps.filter((s) => s.kind === 'dns')
     // none → split: blue takes the wildcard (B1), the wait, then the records, then the edge.
-    expect(p.steps.slice(0, 4).map((s) => s.kind)).toEqual([
+    expect(p.steps.slice(0, 7).map((s) => s.kind)).toEqual([
       'update',
       'wait',
       'dns',
-      'edge-version'
+      'edge-code',
+      'edge-version',
+      'dns-sync',
+      'router-create'
     ])
     expect(p.steps[0]).toMatchObject({ kind: 'update', dist: 'blue', aliases: [W] })
     expect(dns[0]).toMatchObject({
@@ -510,10 +543,11 @@ describe('DNS', () => {
   test('manual DNS lists every record the target needs and warns', () => {
     const { p } = check(NONE(), '0:1')
     expect(p.dnsMode).toBe('manual')
+    // CNAMEs to the distribution's domain: what an outside DNS provider needs.
     expect(p.records.map((r) => `${r.name} ${r.type} ${r.dist}`)).toEqual([
-      `${D} A green`,
-      `${B1} A green`,
-      `${G2} A green`
+      `${D} CNAME green`,
+      `${B1} CNAME green`,
+      `${G2} CNAME green`
     ])
     expect(p.steps.some((s) => s.kind === 'dns')).toBe(false)
     expect(p.warnings.join(' ')).toMatch(/manual/)
@@ -535,7 +569,7 @@ describe('preflight refuses before any change, saying how to fix it', () => {
     const o = observed({
       blue: [D],
       green: [G2],
-      extra: { others: [{ id: 'EOTHER', aliases: [W] }] }
+      extra: { others: [{ id: 'EOTHER', aliases: [W], enabled: true }] }
     })
     const message = refuse(o, request('9:1', { greenAliasConsent: true }))
     expect(message).toContain(
