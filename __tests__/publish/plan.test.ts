@@ -685,3 +685,200 @@ describe('the edge package and names', () => {
     expect(edgeFunctionName(long)).not.toBe(edgeFunctionName(`${'a'.repeat(60)}.example.org`))
   })
 })
+
+describe('manual DNS in two phases', () => {
+  const notResolving = (o: Observed, hosts = [B1, G2]): Observed => ({
+    ...o,
+    resolution: [B1, G2].map((host) => ({
+      host,
+      resolves: !hosts.includes(host),
+      detail: hosts.includes(host) ? 'no such name (NXDOMAIN)' : 'CNAME x.cloudfront.net'
+    }))
+  })
+
+  test('phase 1 (B1/G2 not resolving): blue takes W, no router, B1/G2 CNAMEs printed, a warning', () => {
+    const { p, problems } = check(notResolving(NONE()), '9:1')
+    expect(p.phase).toBe('records-first')
+    expect(p.steps.map((s) => s.kind)).toEqual(['update', 'wait'])
+    expect(p.steps[0]).toMatchObject({ dist: 'blue', aliases: [W] })
+    expect(p.records.map((r) => `${r.name} ${r.type} ${r.dist}`)).toEqual([
+      `${B1} CNAME blue`,
+      `${G2} CNAME green`
+    ])
+    expect(p.warnings.join(' ')).toMatch(/www1\.deep\.mg: no such name.*re-run this publish/)
+    // The replay's target is split, which phase 1 does not reach: only its own problems count.
+    expect(problems.filter((x) => !x.includes('ends served by'))).toEqual([])
+  })
+
+  test('phase 1 again while one name still does not resolve: nothing to do, and it says which', () => {
+    const { p } = check(notResolving(observed({ blue: [W], green: [G2] }), [B1]), '9:1')
+    expect(p.steps).toEqual([])
+    expect(p.warnings.join(' ')).toMatch(/www1\.deep\.mg: no such name/)
+    expect(p.warnings.join(' ')).toMatch(/www2\.deep\.mg: resolves/)
+  })
+
+  test('phase 2 (both resolve): the router, then nothing more to wait for', () => {
+    const { p, problems } = check(observed({ blue: [W], green: [G2] }), '9:1')
+    expect(problems).toEqual([])
+    expect(p.phase).toBe('complete')
+    expect(p.steps.map((s) => s.kind)).toEqual([
+      'edge-code',
+      'edge-version',
+      'router-create',
+      'wait'
+    ])
+    expect(p.records.map((r) => `${r.name} ${r.type} ${r.dist}`)).toContain(`${D} CNAME router`)
+  })
+
+  test('from all-green, phase 1 keeps D on green and moves only W to blue', () => {
+    const o = notResolving(
+      observed({ blue: [], green: [D, W].sort(), router: router([], 'pass-green') })
+    )
+    const { p } = check(o, '1:1')
+    const blue = p.steps.filter((s) => s.kind === 'update' && s.dist === 'blue')
+    expect(blue.at(-1)).toMatchObject({ aliases: [W] })
+    expect(p.steps.some((s) => s.kind.startsWith('router'))).toBe(false)
+    expect(p.steps.filter((s) => s.kind === 'update' && s.dist === 'green').at(-1)).toMatchObject({
+      aliases: [D, G2].sort()
+    })
+  })
+
+  test('a router already answering D keeps answering (its records were made); a missing one is warned about', () => {
+    const o = notResolving(SPLIT('edge-stale'), [G2])
+    const { p } = check(o, '1:1')
+    expect(p.phase).toBe('complete')
+    expect(p.steps.some((s) => s.kind === 'router-update')).toBe(true)
+    expect(p.warnings.join(' ')).toMatch(/www2\.deep\.mg does not resolve to CloudFront/)
+  })
+})
+
+describe('the edge function: each change its own row, decided from what discover read', () => {
+  const split = (edge: Partial<EdgeFacts>) =>
+    check(observed({ blue: [W], green: [G2], extra: { edge: { ...EDGE, ...edge } } }), '9:1').kinds
+
+  test('nothing there yet: role, its policy, function, version', () => {
+    expect(split({ roleArn: undefined, rolePolicyAttached: false, fn: undefined })).toEqual([
+      'edge-role',
+      'edge-role-policy',
+      'edge-function',
+      'edge-version',
+      'router-create',
+      'wait'
+    ])
+  })
+
+  test('a role without its logging policy (a run died between the two): the policy, then on', () => {
+    expect(split({ rolePolicyAttached: false, fn: undefined }).slice(0, 2)).toEqual([
+      'edge-role-policy',
+      'edge-function'
+    ])
+  })
+
+  test('a function an older release made on nodejs20.x: runtime first, then code', () => {
+    const fn = { runtime: 'nodejs20.x', codeSha256: 'old', state: 'Active', lastUpdateStatus: '' }
+    expect(split({ fn }).slice(0, 3)).toEqual(['edge-runtime', 'edge-code', 'edge-version'])
+  })
+
+  test('the code already uploaded (a run died before publishing): only the version', () => {
+    const fn = { runtime: 'nodejs22.x', codeSha256: 'new', state: 'Active', lastUpdateStatus: '' }
+    expect(split({ fn }).slice(0, 2)).toEqual(['edge-version', 'router-create'])
+  })
+
+  test('a version already carrying the package is reused: no edge row at all', () => {
+    expect(split({ desiredVersionArn: 'arn:aws:lambda:us-east-1:1:function:f:3' })).toEqual([
+      'router-create',
+      'wait'
+    ])
+  })
+})
+
+describe('preflight: what real distributions carry', () => {
+  const refuse = (o: Observed, r: PlanRequest = request('9:1', { greenAliasConsent: true })) => {
+    try {
+      plan(o, r)
+    } catch (error) {
+      expect(error).toBeInstanceOf(BlueGreenError)
+      return (error as Error).message
+    }
+    throw new Error('plan did not refuse')
+  }
+
+  test.each([
+    [
+      'a continuous-deployment policy on blue',
+      { continuousDeployment: 'primary' as const },
+      /continuous-deployment policy attached.*Promote or discard/
+    ],
+    [
+      'a staging distribution as blue',
+      { continuousDeployment: 'staging' as const },
+      /staging distribution.*primary/
+    ],
+    [
+      'a multi-tenant distribution as blue',
+      { connectionMode: 'tenant-only' },
+      /multi-tenant.*ConnectionMode: tenant-only/
+    ]
+  ])('%s: refused, naming the setting and the fix', (_name, facts, message) => {
+    const o = NONE()
+    o.blue = { ...o.blue, ...facts }
+    expect(refuse(o)).toMatch(message)
+  })
+
+  test('a disabled distribution holding G2 keeps it: refused, and the message says so', () => {
+    const o = observed({
+      blue: [D],
+      green: [],
+      extra: { others: [{ id: 'EOLD', aliases: [G2], enabled: false }] }
+    })
+    expect(refuse(o)).toMatch(
+      /EOLD holds www2\.deep\.mg \(it is disabled, but a disabled distribution keeps its aliases/
+    )
+  })
+
+  test('the planner treats a disabled holder as holding: a disabled green with G2 leaves G2 unserved, so green must be enabled', () => {
+    const o = NONE()
+    o.green = { ...o.green, enabled: false }
+    expect(refuse(o)).toMatch(/green distribution G is disabled/)
+  })
+
+  test('routing-policy records (SetIdentifier) at D, B1 or G2 in Route53: refused', () => {
+    const o: Observed = {
+      ...NONE(),
+      dnsMode: 'route53',
+      zones: [D, B1, G2].map((host) => ({ host, zoneId: 'Z1', zoneName: 'deep.mg' })),
+      records: [{ name: D, type: 'A', aliasTarget: 'b.cloudfront.net', setIdentifier: 'eu' }]
+    }
+    expect(refuse(o)).toMatch(/routing policy \(SetIdentifier "eu"/)
+  })
+
+  test('a name delegated to a zone this role cannot see: refused', () => {
+    const o: Observed = {
+      ...NONE(),
+      dnsMode: 'route53',
+      zones: [D, B1, G2].map((host) => ({ host, zoneId: 'Z1', zoneName: 'deep.mg' })),
+      delegations: [{ host: B1, name: B1, zoneName: 'deep.mg' }]
+    }
+    expect(refuse(o)).toMatch(/www1\.deep\.mg is delegated: zone deep\.mg has NS records/)
+  })
+
+  test('B1 in a delegated sub-zone: its record is written into that zone, one change batch per zone', () => {
+    const o: Observed = {
+      ...NONE(),
+      dnsMode: 'route53',
+      resolution: undefined,
+      zones: [
+        { host: D, zoneId: 'Z1', zoneName: 'deep.mg' },
+        { host: B1, zoneId: 'Z2', zoneName: 'www1.deep.mg' },
+        { host: G2, zoneId: 'Z1', zoneName: 'deep.mg' }
+      ]
+    }
+    const { p } = check(o, '9:1')
+    const batches = p.steps.filter((s) => s.kind === 'dns')
+    expect(batches.map((s) => [s.zoneId, s.records.map((r) => r.name)])).toEqual([
+      ['Z2', [B1]],
+      ['Z1', [G2]],
+      ['Z1', [D]]
+    ])
+  })
+})
