@@ -541,6 +541,22 @@ describe('publish through the SDK (fake AWS)', () => {
     expect(report.outputs['dns-mode']).toBe('manual')
   })
 
+  test('Route53 denies the first record write of a split (auto): DNS is manual from there, the router does not take D', async () => {
+    fake.hooks.route53Denied = 'write'
+    const report = await run({ ratio: '9:1', 'update-green-alias': 'true' })
+    expect(fake.aliases('BLUE1')).toEqual([W])
+    expect(routerOf()).toBeUndefined()
+    expect(fake.count('CreateDistributionWithTags')).toBe(0)
+    expect(report.outputs['dns-mode']).toBe('manual')
+    expect(report.dns.map((r) => `${r.name} ${r.type} ${r.status}`)).toEqual([
+      'www1.deep.mg A manual',
+      `${G2} A manual`
+    ])
+    expect(report.warnings.join(' ')).toMatch(
+      /Route53 denied the record change.*re-run this publish/s
+    )
+  })
+
   test('records are UPSERTed as CloudFront aliases and marked so', async () => {
     const report = await run({ ratio: '9:1' })
     const router = routerOf()

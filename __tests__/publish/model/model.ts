@@ -332,6 +332,15 @@ function wireName(name: string): string {
   return `${normalise(name).replace(/^\*/, '\\052')}.`
 }
 
+/** The DNS names of a PEM certificate's subject alternative names. */
+function pemSans(pem: string): string[] {
+  return (new X509Certificate(pem).subjectAltName ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n.startsWith('DNS:'))
+    .map((n) => n.slice(4))
+}
+
 function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('base64')
 }
@@ -501,6 +510,18 @@ export class AwsModel {
         EvaluateTargetHealth: false
       }
     })
+  }
+
+  /** Does the config's certificate (ACM, or an IAM server certificate's PEM) cover host? */
+  certificateCovers(config: DistributionConfig, host: string): boolean {
+    const vc = config.ViewerCertificate
+    if ((vc?.IAMCertificateId ?? '') !== '') {
+      const cert = this.state.serverCertificates.get(vc?.IAMCertificateId ?? '')
+      return cert !== undefined && covered(pemSans(cert.pem), host)
+    }
+    const arn = vc?.ACMCertificateArn
+    const cert = arn === undefined ? undefined : this.state.certificates.get(arn)
+    return cert !== undefined && covered(cert.sans, host)
   }
 
   /** Seeds a deployed distribution (validated like CreateDistribution, not counted). */
@@ -785,12 +806,7 @@ export class AwsModel {
       if (cert === undefined) {
         throw cfError(InvalidViewerCertificate, `The IAM certificate ${iamId} does not exist.`)
       }
-      const x509 = new X509Certificate(cert.pem)
-      const sans = (x509.subjectAltName ?? '')
-        .split(',')
-        .map((n) => n.trim())
-        .filter((n) => n.startsWith('DNS:'))
-        .map((n) => n.slice(4))
+      const sans = pemSans(cert.pem)
       for (const alias of aliases) {
         if (!covered(sans, alias)) {
           throw cfError(

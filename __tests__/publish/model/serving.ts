@@ -13,7 +13,7 @@ import {
   type CallRecord,
   type DistributionRecord
 } from './model.js'
-import { covered, matches, normalise, specificity } from './names.js'
+import { matches, normalise, specificity } from './names.js'
 
 /** What an edge does with a request for a host, in one edge combination. */
 export interface Serving {
@@ -117,9 +117,7 @@ function serveIn(model: AwsModel, view: EdgeView, host: string): Serving[] {
     if (config.Enabled !== true) {
       return { ...base, env: 'outage', problem: `${d.id} holds the alias but is disabled` }
     }
-    const arn = config.ViewerCertificate?.ACMCertificateArn
-    const cert = arn === undefined ? undefined : model.state.certificates.get(arn)
-    if (cert === undefined || !covered(cert.sans, host)) {
+    if (!model.certificateCovers(config, host)) {
       return { ...base, env: 'outage', problem: `${d.id}'s certificate does not cover ${host}` }
     }
     const env = model.environmentOf(config, d)
