@@ -247,6 +247,17 @@ describeEmulator('the emulator refuses what AWS refuses (scripts/moto/patches.py
     ).rejects.toMatchObject({ name: 'InvalidArgument' })
   })
 
+  test('a disabled distribution keeps its aliases: another cannot take them (CNAMEAlreadyExists)', async () => {
+    await cf.send(
+      new CreateDistributionCommand({
+        DistributionConfig: { ...base('disabled', ['d.rules.org']), Enabled: false }
+      })
+    )
+    await expect(
+      cf.send(new CreateDistributionCommand({ DistributionConfig: base('taker', ['d.rules.org']) }))
+    ).rejects.toMatchObject({ name: 'CNAMEAlreadyExists' })
+  })
+
   test('a distribution with a continuous-deployment policy: alias changes refused (IllegalUpdate)', async () => {
     const created = await cf.send(
       new CreateDistributionCommand({

@@ -197,7 +197,7 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
         mutated()
         return
       case 'edge-function':
-        await createEdgeFunction(plan.steps.some((s) => s.kind === 'edge-role'))
+        await createEdgeFunction()
         return
       case 'edge-runtime':
         await updateFunction('runtime', () =>
@@ -347,11 +347,12 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
   }
 
   /**
-   * CreateFunction. A new role takes seconds to become assumable by Lambda: that one error is
-   * retried a few times. A lost answer's retry gets ResourceConflictException: the function
-   * exists, and the code rows of a later run bring it up to date if it is not ours.
+   * CreateFunction. A new role (of this run, or of one that died right after creating it) takes
+   * seconds to become assumable by Lambda: that one error is retried a few times. A lost
+   * answer's retry gets ResourceConflictException: the function exists, and the code rows of a
+   * later run bring it up to date if it is not ours.
    */
-  async function createEdgeFunction(newRole: boolean): Promise<void> {
+  async function createEdgeFunction(): Promise<void> {
     const role = roleArn ?? (await getRoleArn(ctx.clients.iam, EDGE_ROLE_NAME))
     if (role === undefined) throw new Error(`internal: the role ${EDGE_ROLE_NAME} does not exist`)
     for (let attempt = 1; ; attempt++) {
@@ -377,7 +378,7 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
           errorName(error) === 'InvalidParameterValueException' &&
           error instanceof Error &&
           /role/i.test(error.message)
-        if (!newRole || !roleNotReady || attempt >= 8) throw error
+        if (!roleNotReady || attempt >= 8) throw error
         log.info('The new role is not assumable yet; retrying in 5s')
         await ctx.sleep(5000)
       }
