@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { createRequire as __bgCreateRequire } from 'node:module'; const require = __bgCreateRequire(import.meta.url);
-import{a as h,b}from"./chunks/chunk-TUVYKRX6.js";import{a as y}from"./chunks/chunk-EIUEIFNF.js";import{a as l,b as p,c as g,d as w,h as d}from"./chunks/chunk-AIQHILH2.js";import"./chunks/chunk-CBIW3E5W.js";import{createInterface as $}from"node:readline/promises";import{parseArgs as R}from"node:util";var I=["update-green-alias","data-replicate","cleanup","dry-run","wait"],A=`bluegreen ${y}: shift CloudFront traffic between blue and green, replicate their data
+import{a as h,b}from"./chunks/chunk-5PI7SBR3.js";import{a as y}from"./chunks/chunk-EIUEIFNF.js";import{a as l,b as p,c as g,d as w,h as d}from"./chunks/chunk-Z7RDYGEY.js";import"./chunks/chunk-CBIW3E5W.js";import{createInterface as $}from"node:readline/promises";import{parseArgs as R}from"node:util";var I=["update-green-alias","data-replicate","cleanup","dry-run","wait"],A=`bluegreen ${y}: shift CloudFront traffic between blue and green, replicate their data
 
 Usage:
   bluegreen publish --blue <ref> --green <ref> --domain-name <host> [--ratio B:G] [options]
@@ -22,7 +22,7 @@ Exit codes: 0 success, 1 failure, 2 usage error.`,c=class extends Error{};functi
 `),n())};async function x(e){let n=$({input:process.stdin,output:process.stderr});try{let t=(await n.question(`${e} (Y/n) `)).trim().toLowerCase();return t===""||t==="y"||t==="yes"}finally{n.close()}}async function E(e){let n;try{n=N(e)}catch(s){return process.stderr.write(`bluegreen: ${d(s)}
 Run 'bluegreen --help' for usage.
 `),2}if(n==="help")return process.stdout.write(`${A}
-`),0;let t=h(n.command??"publish",!1);try{let s=w(n,{defaultRegion:process.env.AWS_REGION??process.env.AWS_DEFAULT_REGION});t.dryRun=s.dryRun;let o=process.stdin.isTTY&&process.stderr.isTTY,{execute:i}=await import("./chunks/execute-RHFY2ZD5.js");await i(s,{log:v,report:t,confirm:o?x:void 0,now:()=>new Date,sleep:u=>new Promise(r=>setTimeout(r,u)),runUrl:void 0})}catch(s){if(s instanceof g)return process.stderr.write(`bluegreen: ${s.message}
+`),0;let t=h(n.command??"publish",!1);try{let s=w(n,{defaultRegion:process.env.AWS_REGION??process.env.AWS_DEFAULT_REGION});t.dryRun=s.dryRun;let o=process.stdin.isTTY&&process.stderr.isTTY,{execute:i}=await import("./chunks/execute-MUAHTTPO.js");await i(s,{log:v,report:t,confirm:o?x:void 0,now:()=>new Date,sleep:u=>new Promise(r=>setTimeout(r,u)),runUrl:void 0})}catch(s){if(s instanceof g)return process.stderr.write(`bluegreen: ${s.message}
 `),2;t.error=d(s)}process.stdout.write(b(t));for(let[s,o]of Object.entries(t.outputs))process.stdout.write(`${s}=${o}
 `);return process.stdout.write(`changed=${t.changed}
 `),t.error!==void 0?(process.stderr.write(`bluegreen: ${t.error}
