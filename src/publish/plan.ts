@@ -27,7 +27,20 @@ import {
 export { CLEANUP_WARNING, formatMs } from './cleanup.js'
 export { wantedRecords } from './dns.js'
 export { wildcardHeldMessage } from './preflight.js'
-export { stateOf } from './types.js'
+export { ROUTER_TAGS, stateOf } from './types.js'
+// The vocabulary lives in types.ts; these keep imports of it through plan.js working.
+export type {
+  DistFacts,
+  DistKey,
+  Names,
+  Observed,
+  Plan,
+  PlanRequest,
+  RouterFacts,
+  RouterMode,
+  Step,
+  WantedRecord
+} from './types.js'
 
 /** Plans publish. Throws BlueGreenError (before anything is changed) on a failed preflight. */
 export function plan(observed: Observed, request: PlanRequest): Plan {
