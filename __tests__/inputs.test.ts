@@ -94,6 +94,9 @@ describe('bad input names the input, the value and the rule', () => {
       'green-hostname'
     ],
     ['dns unknown', { dns: 'cloudflare' }, 'dns'],
+    ['dns-resolvers a hostname', { 'dns-resolvers': 'dns.google' }, 'dns-resolvers'],
+    ['dns-resolvers a URL', { 'dns-resolvers': 'https://1.1.1.1/dns-query' }, 'dns-resolvers'],
+    ['dns-resolvers port out of range', { 'dns-resolvers': '1.1.1.1:70000' }, 'dns-resolvers'],
     ['dry-run yes', { 'dry-run': 'yes' }, 'dry-run'],
     ['wait 1', { wait: '1' }, 'wait'],
     ['cleanup True (case)', { cleanup: 'True' }, 'cleanup'],
@@ -228,6 +231,14 @@ describe('environments, names and defaults', () => {
   it('allows the same hash in two different envs (seed rule)', () => {
     const r = publish({ blue: 'stage:abcd1234', green: 'prod:abcd1234' })
     expect(r.green).toEqual({ kind: 'deep', env: 'prod', hash: 'abcd1234' })
+  })
+
+  it('dns-resolvers: IPv4 and IPv6 servers, with or without a port; default the system resolver', () => {
+    expect(publish({}).dnsResolvers).toEqual([])
+    expect(
+      publish({ 'dns-resolvers': '1.1.1.1, 127.0.0.1:5353\n2606:4700:4700::1111,[::1]:53' })
+        .dnsResolvers
+    ).toEqual(['1.1.1.1', '127.0.0.1:5353', '2606:4700:4700::1111', '[::1]:53'])
   })
 
   it('derives the blue and green hostnames from domain-name', () => {

@@ -103,6 +103,28 @@ export function redirect(
   }
 }
 
+/**
+ * CloudFront's limit on a response a viewer-request function generates, headers and body
+ * included (AWS: Quotas on Lambda@Edge, 40 KB); over it, CloudFront answers the viewer 502.
+ */
+export const MAX_GENERATED_RESPONSE_BYTES = 40 * 1024
+
+/**
+ * The size CloudFront counts for a generated response: status line, every header (name, value,
+ * separators) and the body, in bytes. Every value here is ASCII (the Location is
+ * percent-encoded), so characters are bytes.
+ */
+export function generatedResponseBytes(response: CloudFrontResultResponse): number {
+  let bytes = `HTTP/1.1 ${response.status} ${response.statusDescription ?? ''}\r\n`.length
+  for (const entries of Object.values(response.headers ?? {})) {
+    for (const h of entries) bytes += `${h.key ?? ''}: ${h.value}\r\n`.length
+  }
+  return bytes + (response.body?.length ?? 0)
+}
+
+/** Below this Location length a redirect cannot reach the limit (its other headers are small). */
+const LOCATION_FAST_PATH = 32 * 1024
+
 export interface HandlerOptions {
   /** Defaults to Math.random. */
   random?: () => number
@@ -115,8 +137,9 @@ export type ViewerRequestHandler = (
 ) => Promise<CloudFrontRequestResult>
 
 /**
- * A viewer-request handler for `config`. Without a config, or when anything throws, it returns
- * the request unchanged, so CloudFront serves it from the router's origin (a clone of blue).
+ * A viewer-request handler for `config`. Without a config, when the redirect would be over
+ * CloudFront's size limit, or when anything throws, it returns the request unchanged, so
+ * CloudFront serves it from the router's origin (blue's CloudFront domain, or the active colour).
  */
 export function createHandler(
   config: RouterConfig | undefined,
@@ -132,7 +155,17 @@ export function createHandler(
       if (config === undefined || request === undefined || request.method === 'OPTIONS') {
         return Promise.resolve(request)
       }
-      return Promise.resolve(redirect(config, route(config, request, random), request.method))
+      const routing = route(config, request, random)
+      const response = redirect(config, routing, request.method)
+      // A long URL of non-ASCII bytes grows six-fold percent-encoded: a redirect CloudFront
+      // would refuse (502) is not sent; the origin answers the request instead.
+      if (
+        routing.location.length > LOCATION_FAST_PATH &&
+        generatedResponseBytes(response) > MAX_GENERATED_RESPONSE_BYTES
+      ) {
+        return Promise.resolve(request)
+      }
+      return Promise.resolve(response)
     } catch (error) {
       try {
         onError?.(error)

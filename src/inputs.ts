@@ -3,6 +3,7 @@
  * Errors are collected, not thrown one at a time: a run reports every bad input together, each
  * naming the input, the value and the rule. Nothing here touches the network.
  */
+import { isIP } from 'node:net'
 import { z } from 'zod'
 import { parseAlarmSpecs } from './rollout/gate.js'
 import { parseRampSteps } from './rollout/ramp.js'
@@ -33,6 +34,7 @@ export const INPUT_NAMES = [
   'blue-hostname',
   'green-hostname',
   'dns',
+  'dns-resolvers',
   'update-green-alias',
   'data-replicate',
   'cleanup',
@@ -118,6 +120,8 @@ export interface PublishRequest extends CommonRequest {
   /** G2, e.g. www2.deep.mg */
   greenHostname: string
   dns: DnsMode
+  /** Servers that check B1/G2 in manual DNS (`1.1.1.1`, `127.0.0.1:5353`); empty: the system's. */
+  dnsResolvers: string[]
   updateGreenAlias: boolean
   dataReplicate: boolean
   cleanup: boolean
@@ -342,6 +346,30 @@ function parseResources(value: string): Parse<Resources> {
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/
 
+/** DNS servers: `1.1.1.1`, `1.1.1.1:53`, `2606:4700::1111` or `[2606:4700::1111]:53`. */
+export function parseResolvers(value: string): Parse<string[]> {
+  const out: string[] = []
+  for (const item of splitList(value)) {
+    const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(item)
+    const v4 = /^([\d.]+)(?::(\d+))?$/.exec(item)
+    const [host, port] = bracketed
+      ? [bracketed[1] ?? '', bracketed[2]]
+      : v4
+        ? [v4[1] ?? '', v4[2]]
+        : [item, undefined]
+    if (isIP(host) === 0) {
+      return err(
+        `'${item}' is not a DNS server address: give IP addresses, such as 1.1.1.1, 8.8.8.8:53 or [2606:4700:4700::1111]:53`
+      )
+    }
+    if (port !== undefined && (Number(port) < 1 || Number(port) > 65535)) {
+      return err(`'${item}' has a port outside 1-65535`)
+    }
+    out.push(item)
+  }
+  return ok(out)
+}
+
 // zod turns a parser into a schema that reports the parser's rule as the issue.
 function field<T>(parse: (value: string) => Parse<T>) {
   return z.string().transform((value, ctx) => {
@@ -381,6 +409,7 @@ const FIELDS = {
   'blue-hostname': field(parseHostname),
   'green-hostname': field(parseHostname),
   dns: z.enum(['auto', 'route53', 'manual'], { error: 'must be one of: auto, route53, manual' }),
+  'dns-resolvers': field(parseResolvers),
   'update-green-alias': bool,
   'data-replicate': bool,
   cleanup: bool,
@@ -505,6 +534,7 @@ export function parseInputs(raw: RawInputs, options: ParseOptions = {}): Request
       weights: weights as Weights,
       ...(names as NonNullable<typeof names>),
       dns: parsed.dns ?? 'auto',
+      dnsResolvers: parsed['dns-resolvers'] ?? [],
       updateGreenAlias: parsed['update-green-alias'] ?? false,
       dataReplicate: parsed['data-replicate'] ?? false,
       cleanup: parsed.cleanup ?? false,

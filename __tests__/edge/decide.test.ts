@@ -1,5 +1,13 @@
 import type { CloudFrontRequestEvent, CloudFrontResultResponse } from 'aws-lambda'
-import { chooseColour, createHandler, route, stickyCookie } from '../../edge/decide.js'
+import fc from 'fast-check'
+import {
+  chooseColour,
+  createHandler,
+  generatedResponseBytes,
+  MAX_GENERATED_RESPONSE_BYTES,
+  route,
+  stickyCookie
+} from '../../edge/decide.js'
 import { CONFIG, viewerEvent, viewerRequest, withWeights } from './fixtures.js'
 
 const never = (): number => {
@@ -174,5 +182,49 @@ describe('createHandler', () => {
     const empty: CloudFrontRequestEvent = { Records: [] }
     await expect(handler(empty)).resolves.toBeUndefined()
     await expect(handler(JSON.parse('null') as CloudFrontRequestEvent)).resolves.toBeUndefined()
+  })
+})
+
+describe("CloudFront's 40 KB limit on a generated response (AWS: Quotas on Lambda@Edge)", () => {
+  /** What CloudFront does with a viewer-request function's generated response. */
+  const cloudFront = (response: CloudFrontResultResponse): 'sent' | '502' =>
+    generatedResponseBytes(response) > MAX_GENERATED_RESPONSE_BYTES ? '502' : 'sent'
+
+  test('the rule: a response over 40 KB, headers and body counted, becomes a 502', () => {
+    const response = (location: string): CloudFrontResultResponse => ({
+      status: '302',
+      statusDescription: 'Found',
+      headers: { location: [{ key: 'Location', value: location }] }
+    })
+    const overhead = generatedResponseBytes(response(''))
+    expect(cloudFront(response('x'.repeat(MAX_GENERATED_RESPONSE_BYTES - overhead)))).toBe('sent')
+    expect(cloudFront(response('x'.repeat(MAX_GENERATED_RESPONSE_BYTES - overhead + 1)))).toBe(
+      '502'
+    )
+  })
+
+  test('a long non-ASCII URL (six-fold when percent-encoded) goes to the origin, not into a 502', async () => {
+    // CloudFront allows URI + query up to 8,192 characters; 'é' is 2 bytes, 6 characters encoded.
+    const uri = `/${'é'.repeat(8000)}`
+    const event = viewerEvent(viewerRequest(uri, ''))
+    const handler = createHandler(CONFIG, { random: () => 0 })
+    const out = await handler(event)
+    expect(out).toBe(event.Records[0]?.cf.request)
+  })
+
+  test('every request CloudFront can send yields a response CloudFront accepts, or the origin', async () => {
+    const handler = createHandler(CONFIG, { random: () => 0.5 })
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ unit: 'grapheme', maxLength: 4000 }),
+        fc.string({ unit: 'grapheme', maxLength: 4000 }),
+        async (path, query) => {
+          const event = viewerEvent(viewerRequest(`/${path}`, query))
+          const out = await handler(event)
+          if (out && 'status' in out) expect(cloudFront(out)).toBe('sent')
+        }
+      ),
+      { numRuns: 200, seed: 40 }
+    )
   })
 })

@@ -11,6 +11,9 @@ import {
   type DistributionConfig
 } from '@aws-sdk/client-cloudfront'
 import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53'
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam'
+import { CreateFunctionCommand, LambdaClient, PublishVersionCommand } from '@aws-sdk/client-lambda'
+import { zipSync } from 'fflate'
 
 export interface SiteNames {
   /** D, e.g. www.deep.mg */
@@ -75,8 +78,113 @@ export function distributionConfig(options: {
   }
 }
 
+/**
+ * Blue as real accounts have it: a security-headers CloudFront Function on viewer-response of
+ * every behaviour, its own origin-request Lambda@Edge, an S3 origin behind Origin Access
+ * Control, and several cache behaviours.
+ */
+export function realBlueConfig(
+  base: DistributionConfig,
+  options: { ownEdgeArn: string; oacId: string; assetsBucket: string }
+): DistributionConfig {
+  const headers = {
+    Quantity: 1,
+    Items: [
+      {
+        EventType: 'viewer-response' as const,
+        FunctionARN: 'arn:aws:cloudfront::123456789012:function/security-headers'
+      }
+    ]
+  }
+  const assets = (path: string) => ({
+    PathPattern: path,
+    TargetOriginId: 'assets',
+    ViewerProtocolPolicy: 'redirect-to-https' as const,
+    CachePolicyId: '658327ea-f89d-4fab-a63d-7e88639e58f6'
+  })
+  const origins = base.Origins?.Items ?? []
+  const behaviours = [...(base.CacheBehaviors?.Items ?? []), assets('/assets/*'), assets('/img/*')]
+  return {
+    ...base,
+    Origins: {
+      Quantity: origins.length + 1,
+      Items: [
+        ...origins,
+        {
+          Id: 'assets',
+          DomainName: options.assetsBucket,
+          OriginAccessControlId: options.oacId,
+          S3OriginConfig: { OriginAccessIdentity: '' }
+        }
+      ]
+    },
+    DefaultCacheBehavior: {
+      ...(base.DefaultCacheBehavior ?? {
+        TargetOriginId: 'app',
+        ViewerProtocolPolicy: 'allow-all'
+      }),
+      FunctionAssociations: headers,
+      LambdaFunctionAssociations: {
+        Quantity: 1,
+        Items: [{ EventType: 'origin-request', LambdaFunctionARN: options.ownEdgeArn }]
+      }
+    },
+    CacheBehaviors: {
+      Quantity: behaviours.length,
+      Items: behaviours.map((b) => ({ ...b, FunctionAssociations: headers }))
+    }
+  }
+}
+
+/** A published Lambda@Edge version of blue's own (origin-request) function, on the emulator. */
+export async function ownEdgeVersion(region = 'us-east-1'): Promise<string> {
+  const iam = new IAMClient({ region })
+  const lambda = new LambdaClient({ region })
+  const role = await iam.send(
+    new CreateRoleCommand({
+      RoleName: 'deep-stage-auth',
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: ['lambda.amazonaws.com', 'edgelambda.amazonaws.com'] },
+            Action: 'sts:AssumeRole'
+          }
+        ]
+      })
+    })
+  )
+  await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: 'deep-stage-auth',
+      Role: role.Role?.Arn,
+      Runtime: 'nodejs22.x',
+      Handler: 'index.handler',
+      Code: {
+        ZipFile: zipSync({
+          'index.js': new TextEncoder().encode(
+            'exports.handler=async(e)=>e.Records[0].cf.request\n'
+          )
+        })
+      }
+    })
+  )
+  const v = await lambda.send(new PublishVersionCommand({ FunctionName: 'deep-stage-auth' }))
+  return v.FunctionArn ?? ''
+}
+
+export interface SiteOptions {
+  /** Blue as real accounts have it (see realBlueConfig). */
+  realBlue?: { ownEdgeArn: string; oacId: string }
+}
+
 /** Creates the site (blue stage:abcd1234 holding D, green prod:wxyz0987 holding G2). */
-export async function createSite(domain = 'www.deep.mg', region = 'us-east-1'): Promise<Site> {
+export async function createSite(
+  domain = 'www.deep.mg',
+  region = 'us-east-1',
+  options: SiteOptions = {}
+): Promise<Site> {
   const names = siteNames(domain)
   const acm = new ACMClient({ region })
   const cf = new CloudFrontClient({ region })
@@ -97,15 +205,19 @@ export async function createSite(domain = 'www.deep.mg', region = 'us-east-1'): 
   )
   const zoneId = (zone.HostedZone?.Id ?? '').replace('/hostedzone/', '')
   const create = async (env: string, hash: string, aliases: string[], origin: string) => {
+    const base = distributionConfig({ ref: `${env}-${hash}`, aliases, certificateArn, origin })
+    const real = env === 'stage' ? options.realBlue : undefined
+    const config =
+      real === undefined
+        ? base
+        : realBlueConfig(base, {
+            ...real,
+            assetsBucket: 'deep-stage-assets-abcd1234.s3.amazonaws.com'
+          })
     const res = await cf.send(
       new CreateDistributionWithTagsCommand({
         DistributionConfigWithTags: {
-          DistributionConfig: distributionConfig({
-            ref: `${env}-${hash}`,
-            aliases,
-            certificateArn,
-            origin
-          }),
+          DistributionConfig: config,
           Tags: {
             Items: [
               { Key: 'DeepEnvironmentName', Value: env },

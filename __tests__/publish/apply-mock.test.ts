@@ -28,6 +28,7 @@ import {
 } from '@aws-sdk/client-lambda'
 import {
   ChangeResourceRecordSetsCommand,
+  GetChangeCommand,
   ListHostedZonesByNameCommand,
   ListResourceRecordSetsCommand
 } from '@aws-sdk/client-route-53'
@@ -292,6 +293,10 @@ function install(ctx: Context): void {
       return { ChangeInfo: { Id: 'C1', Status: 'PENDING' } }
     }
   )
+  r53.on(GetChangeCommand).callsFake((input) => {
+    log('GetChange', input)
+    return { ChangeInfo: { Id: 'C1', Status: 'INSYNC' } }
+  })
 
   const lambda = mockClient(ctx.clients.edgeLambda)
   lambda.on(GetFunctionCommand).callsFake((input: { FunctionName: string }) => {
@@ -379,6 +384,9 @@ function setup(raw: RawInputs = {}): { request: PublishRequest; ctx: Context; re
     ratio: '9:1',
     'domain-name': D,
     'wait-timeout': '5s',
+    // Manual DNS checks B1/G2 here: nothing listens, so they never resolve and no query
+    // leaves this machine.
+    'dns-resolvers': '127.0.0.1:9',
     ...raw
   })
   if (parsed.command !== 'publish') throw new Error('not publish')
@@ -509,10 +517,11 @@ describe('publish through the SDK (fake AWS)', () => {
     const report = await run({ ratio: '0:1' })
     expect(fake.count('ChangeResourceRecordSets')).toBe(0)
     expect(fake.aliases('GREEN1')).toEqual([W, D].sort())
+    // Without Route53 there is no telling where the zone lives: CNAMEs, as any provider takes.
     expect(report.dns.map((r) => [r.name, r.type, r.target, r.status])).toEqual([
-      [D, 'A', 'green1.cloudfront.net', 'manual'],
-      ['www1.deep.mg', 'A', 'green1.cloudfront.net', 'manual'],
-      [G2, 'A', 'green1.cloudfront.net', 'manual']
+      [D, 'CNAME', 'green1.cloudfront.net', 'manual'],
+      ['www1.deep.mg', 'CNAME', 'green1.cloudfront.net', 'manual'],
+      [G2, 'CNAME', 'green1.cloudfront.net', 'manual']
     ])
     expect(report.outputs['dns-mode']).toBe('manual')
     expect(report.warnings.some((w) => w.includes('AccessDenied'))).toBe(true)
@@ -530,6 +539,22 @@ describe('publish through the SDK (fake AWS)', () => {
     expect(fake.aliases('GREEN1')).toEqual([W, D].sort())
     expect(report.dns.every((r) => r.status === 'manual')).toBe(true)
     expect(report.outputs['dns-mode']).toBe('manual')
+  })
+
+  test('Route53 denies the first record write of a split (auto): DNS is manual from there, the router does not take D', async () => {
+    fake.hooks.route53Denied = 'write'
+    const report = await run({ ratio: '9:1', 'update-green-alias': 'true' })
+    expect(fake.aliases('BLUE1')).toEqual([W])
+    expect(routerOf()).toBeUndefined()
+    expect(fake.count('CreateDistributionWithTags')).toBe(0)
+    expect(report.outputs['dns-mode']).toBe('manual')
+    expect(report.dns.map((r) => `${r.name} ${r.type} ${r.status}`)).toEqual([
+      'www1.deep.mg A manual',
+      `${G2} A manual`
+    ])
+    expect(report.warnings.join(' ')).toMatch(
+      /Route53 denied the record change.*re-run this publish/s
+    )
   })
 
   test('records are UPSERTed as CloudFront aliases and marked so', async () => {

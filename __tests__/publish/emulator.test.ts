@@ -106,7 +106,7 @@ describeEmulator('publish on the emulator (built action)', () => {
     return all.find((d) => d.Id === id)?.DomainName ?? `missing ${id}`
   }
 
-  test('9:1 from nothing: blue takes the wildcard, a router holds D with the edge function on every behaviour', async () => {
+  test('9:1 from nothing: blue takes the wildcard, a router built from scratch holds D with the edge function', async () => {
     const res = await runAction(inputs('9:1'))
     expect({ code: res.code, log: res.code === 0 ? '' : res.stdout }).toEqual({ code: 0, log: '' })
     expect(res.outputs).toMatchObject({
@@ -129,12 +129,21 @@ describeEmulator('publish on the emulator (built action)', () => {
     const cfg = router.DistributionConfig
     const arn = res.outputs['edge-function-version-arn'] ?? ''
     expect(arn).toMatch(new RegExp(`:function:${FUNCTION}:\\d+$`))
-    for (const b of [cfg?.DefaultCacheBehavior, ...(cfg?.CacheBehaviors?.Items ?? [])]) {
-      expect(b?.LambdaFunctionAssociations?.Items).toEqual([
-        expect.objectContaining({ LambdaFunctionARN: arn, EventType: 'viewer-request' })
-      ])
-    }
-    expect(cfg?.Origins?.Items?.[0]?.DomainName).toBe('deep-stage-public-abcd1234.s3.amazonaws.com')
+    // One default behaviour, nothing of blue's behaviours; the managed policies; the fallback is
+    // blue's own CloudFront domain over HTTPS.
+    expect(cfg?.CacheBehaviors?.Quantity ?? 0).toBe(0)
+    expect(cfg?.DefaultCacheBehavior).toMatchObject({
+      CachePolicyId: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad',
+      OriginRequestPolicyId: 'b689b0a8-53d0-40ab-baf2-68738e2966ac',
+      LambdaFunctionAssociations: {
+        Quantity: 1,
+        Items: [expect.objectContaining({ LambdaFunctionARN: arn, EventType: 'viewer-request' })]
+      }
+    })
+    expect(cfg?.DefaultCacheBehavior?.AllowedMethods?.Quantity).toBe(7)
+    expect(
+      cfg?.Origins?.Items?.map((o) => [o.DomainName, o.CustomOriginConfig?.OriginProtocolPolicy])
+    ).toEqual([[domainOf(all, blueId), 'https-only']])
     expect(await edgeVersions()).toHaveLength(1)
 
     const tags = await cf.send(new ListTagsForResourceCommand({ Resource: routers[0]?.ARN }))
@@ -195,7 +204,7 @@ describeEmulator('publish on the emulator (built action)', () => {
     const cfg = (await cf.send(new GetDistributionConfigCommand({ Id: routerId })))
       .DistributionConfig
     expect(cfg?.DefaultCacheBehavior?.LambdaFunctionAssociations?.Quantity ?? 0).toBe(0)
-    expect(cfg?.Origins?.Items?.[0]?.DomainName).toBe('deep-prod-public-wxyz0987.s3.amazonaws.com')
+    expect(cfg?.Origins?.Items?.[0]?.DomainName).toBe(domainOf(all, greenId))
     const recs = await records()
     for (const name of [D, B1, G2]) expect(recs[`${name} A`]).toBe(domainOf(all, greenId))
   })

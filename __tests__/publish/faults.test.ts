@@ -23,6 +23,7 @@ import {
   envsOf,
   freshWorld,
   JOURNEYS,
+  outsideDns,
   runStep,
   targetProblems,
   walkStep,
@@ -80,11 +81,13 @@ test.each(cases)(
   async ({ key }) => {
     const run = clean.get(key)
     if (run === undefined) throw new Error(`the clean run of ${key} failed (see journeys.test.ts)`)
+    world = run.world
     const n = run.result.calls.length
     const failures: string[] = []
     for (const kind of FAULT_KINDS) {
       for (let k = 1; k <= n; k++) {
         world.model.restore(run.before)
+        outsideDns.restore(run.dnsBefore)
         const faulted = await runPublish(world.model, mocks, run.step.raw, {
           spec: run.spec,
           faults: [[k, kind]]
@@ -98,7 +101,14 @@ test.each(cases)(
           return d !== undefined && !(d.config.Comment ?? '').includes(CONCURRENT_EDIT)
         })
         const what = `call ${k}/${n} (${run.result.calls[k - 1]?.command ?? '?'}) failed with ${kind}`
+        // An answer lost in transit is the SDK's to retry: the run adopts what the first attempt
+        // made (read back) and finishes, in the same run.
+        const sameRun =
+          kind === 'answer-lost' && faulted.error !== undefined
+            ? [`the run did not adopt what its lost call made:\n${describeRun(faulted)}`]
+            : []
         const problems = [
+          ...sameRun,
           ...core(faulted).map((p) => `invariant broken in the faulted run: ${p}`),
           ...core(again).map((p) => `invariant broken in the re-run: ${p}`),
           ...(again.error === undefined ? [] : [`the re-run failed:\n${describeRun(again)}`]),

@@ -5,7 +5,7 @@
  * same inputs must make zero mutating calls. Mutating-call counts per step go to
  * build/model-counts.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import type { RawInputs } from '../../src/inputs.js'
 import { describeRun, installMocks, runPublish, type Mocks } from './model/harness.js'
 import {
@@ -193,3 +193,108 @@ function writeCounts(all: StepRun[]): void {
   mkdirSync('build', { recursive: true })
   writeFileSync('build/model-counts.json', `${JSON.stringify({ journeys }, null, 2)}\n`)
 }
+
+describe('real accounts, on the model', () => {
+  const nineToOne: RawInputs = {
+    'domain-name': HOSTS.domain,
+    blue: ref(STAGE),
+    green: ref(PROD),
+    ratio: '9:1'
+  }
+  const fixture = (name: string): string =>
+    readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')
+
+  test('the dry run lists every AWS change: role, its policy, function, version, router; and makes none', async () => {
+    world = deepWorld()
+    const result = await runPublish(world.model, mocks, { ...nineToOne, 'dry-run': 'true' })
+    expect(result.error).toBeUndefined()
+    expect(result.calls).toEqual([])
+    const rows = result.report.plan.map((r) => r.description)
+    for (const want of [
+      /^Blue distribution: add \*\.deep\.mg, drop www\.deep\.mg$/,
+      /^IAM: create the role bluegreen-edge-router/,
+      /^IAM: attach AWSLambdaBasicExecutionRole/,
+      /^Lambda@Edge router: create the function/,
+      /^Lambda@Edge router: publish a version for 9:1$/,
+      /^Route53 \(deep\.mg\): www1\.deep\.mg A → blue/,
+      /^Wait until Route53 answers the records of www1\.deep\.mg/,
+      /^Router: create holding www\.deep\.mg/
+    ]) {
+      expect(
+        rows.some((r) => want.test(r))
+          ? 'listed'
+          : `missing ${String(want)} in ${JSON.stringify(rows)}`
+      ).toBe('listed')
+    }
+  })
+
+  test('IAM server certificates are read from their PEM: one that covers the names works, one that does not is refused', async () => {
+    world = deepWorld()
+    const wide = world.model.addServerCertificate('deep-mg', fixture('iam-deep-mg.pem'))
+    const green = world.model.distribution(world.ids.prod ?? '')
+    green.config = {
+      ...green.config,
+      ViewerCertificate: { IAMCertificateId: wide, SSLSupportMethod: 'sni-only' }
+    }
+    green.deployed = green.config
+    world.originals.set(green.id, structuredClone(green.config))
+    const ok = await runPublish(world.model, mocks, { ...nineToOne, ratio: '0:1' })
+    expect(ok.error).toBeUndefined()
+    const allProd = {
+      name: '0:1',
+      raw: {},
+      target: PROD.name,
+      blueHost: PROD.name,
+      greenHost: PROD.name,
+      router: false
+    }
+    expect(targetProblems(world, allProd)).toEqual([])
+
+    world = deepWorld()
+    const narrow = world.model.addServerCertificate('www', fixture('iam-www-only.pem'))
+    const blue = world.model.distribution(world.ids.stage ?? '')
+    blue.config = {
+      ...blue.config,
+      ViewerCertificate: { IAMCertificateId: narrow, SSLSupportMethod: 'sni-only' }
+    }
+    blue.deployed = blue.config
+    const refused = await runPublish(world.model, mocks, nineToOne)
+    expect(refused.calls).toEqual([])
+    expect(refused.error instanceof Error ? refused.error.message : '').toMatch(
+      /certificate of the blue distribution .* \(IAM server certificate .*\) does not cover \*\.deep\.mg/
+    )
+  })
+
+  test('B1 in its own (delegated) hosted zone: its record goes into that zone', async () => {
+    world = deepWorld()
+    const sub = world.model.addZone(HOSTS.blue)
+    const result = await runPublish(world.model, mocks, nineToOne, {
+      spec: specBefore(world.model, HOSTS, 'router', { blueEnv: STAGE.name, greenEnv: PROD.name })
+    })
+    expect(result.error).toBeUndefined()
+    expect(result.violations).toEqual([])
+    const inZone = (id: string) =>
+      world.model.state.zones.get(id)?.records.map((r) => `${r.Type ?? ''} ${r.Name ?? ''}`) ?? []
+    expect(inZone(sub)).toContain(`A ${HOSTS.blue}`)
+    expect(inZone(world.zoneId)).not.toContain(`A ${HOSTS.blue}`)
+    const again = await runPublish(world.model, mocks, nineToOne)
+    expect(again.calls).toEqual([])
+  })
+
+  test('records at D beyond the first page (TXT, MX...) do not hide its A record', async () => {
+    world = deepWorld({ pageSize: 2 })
+    const zone = world.model.state.zones.get(world.zoneId)
+    for (const type of ['MX', 'TXT', 'CAA'] as const) {
+      zone?.records.unshift({
+        Name: HOSTS.domain,
+        Type: type,
+        TTL: 300,
+        ResourceRecords: [{ Value: '"x"' }]
+      })
+    }
+    const first = await runPublish(world.model, mocks, { ...nineToOne, ratio: '0:1' })
+    expect(first.error).toBeUndefined()
+    const again = await runPublish(world.model, mocks, { ...nineToOne, ratio: '0:1' })
+    expect(again.calls).toEqual([])
+  })
+})

@@ -11,17 +11,17 @@ import { validateConfig } from '../../edge/config.js'
 import { BlueGreenError } from '../../src/errors.js'
 import { edgeFunctionName } from '../../src/publish/discover.js'
 import { buildEdgePackage } from '../../src/publish/edge-package.js'
-import {
-  CLEANUP_WARNING,
-  type DistFacts,
-  type DistKey,
-  type Observed,
-  plan,
-  type PlanRequest,
-  type RouterFacts,
-  type RouterMode,
-  type Step
-} from '../../src/publish/plan.js'
+import { CLEANUP_WARNING, plan } from '../../src/publish/plan.js'
+import type {
+  DistFacts,
+  DistKey,
+  EdgeFacts,
+  Observed,
+  PlanRequest,
+  RouterFacts,
+  RouterMode,
+  Step
+} from '../../src/publish/types.js'
 
 const D = 'www.deep.mg'
 const W = '*.deep.mg'
@@ -41,8 +41,20 @@ function dist(id: string, aliases: string[], extra: Partial<DistFacts> = {}): Di
     certificate: `arn:aws:acm:us-east-1:1:certificate/${id}`,
     ipv6: false,
     deployed: true,
+    continuousDeployment: 'none',
+    connectionMode: 'direct',
     ...extra
   }
+}
+
+/** The edge function as a finished earlier split leaves it: code for another ratio. */
+const EDGE: EdgeFacts = {
+  functionName: 'bluegreen-router-www-deep-mg',
+  roleName: 'bluegreen-edge-router',
+  roleArn: 'arn:aws:iam::1:role/bluegreen-edge-router',
+  rolePolicyAttached: true,
+  fn: { runtime: 'nodejs22.x', codeSha256: 'old', state: 'Active', lastUpdateStatus: 'Successful' },
+  desiredVersionArn: undefined
 }
 
 function router(
@@ -68,6 +80,12 @@ function observed(parts: {
     dnsMode: 'manual',
     records: [],
     edgeFunctionExists: parts.router !== undefined,
+    edge: EDGE,
+    // Manual DNS checks B1/G2: here they resolve (phase 2), unless a test says otherwise.
+    resolution: [
+      { host: B1, resolves: true, detail: 'CNAME b.cloudfront.net' },
+      { host: G2, resolves: true, detail: 'CNAME g.cloudfront.net' }
+    ],
     ...parts.extra
   }
 }
@@ -81,7 +99,13 @@ function request(ratio: string, extra: Partial<PlanRequest> = {}): PlanRequest {
     cleanupMinAgeMs: 24 * 3_600_000,
     greenAliasConsent: false,
     wait: true,
+    waitTimeoutMs: 30 * 60_000,
     now: NOW,
+    desiredEdge: {
+      sha256: 'new',
+      description: `bluegreen-router ${ratio} abc`,
+      runtime: 'nodejs22.x'
+    },
     ...extra
   }
 }
@@ -183,12 +207,9 @@ function replay(o: Observed, steps: Step[], state: string): Replay {
   const pending = new Set<DistKey>()
   const before: Record<string, Serves | 'nobody' | 'ambiguous'> = {}
   for (const h of [D, B1, G2]) before[h] = servedBy(deployed, h)
+  // A router rebuilt in a mode carries blue's certificate; `keep` keeps its own.
   const sourceCert = (mode: RouterMode | 'keep'): string[] =>
-    mode === 'pass-green'
-      ? o.green.certNames
-      : mode === 'keep'
-        ? latest.router.certNames
-        : o.blue.certNames
+    mode === 'keep' ? latest.router.certNames : o.blue.certNames
 
   steps.forEach((step, i) => {
     const at = `step ${i + 1} (${step.kind}: ${step.description})`
@@ -326,14 +347,14 @@ describe('step orders for each transition keep the invariant in every edge view'
   test('none → split: blue swaps D for the wildcard, wait, then the router takes D (DESIGN order)', () => {
     const { kinds, problems, p } = check(NONE(), '9:1')
     expect(problems).toEqual([])
-    expect(kinds).toEqual(['update', 'wait', 'edge-version', 'router-create', 'wait'])
+    expect(kinds).toEqual(['update', 'wait', 'edge-code', 'edge-version', 'router-create', 'wait'])
     expect(p.steps[0]).toMatchObject({ kind: 'update', dist: 'blue', aliases: [W] })
   })
 
   test('ratio change inside split: one edge version, one router update, one wait (plus tags)', () => {
     const { kinds, problems } = check(SPLIT('edge-stale'), '1:1')
     expect(problems).toEqual([])
-    expect(kinds).toEqual(['edge-version', 'router-update', 'wait', 'router-tags'])
+    expect(kinds).toEqual(['edge-code', 'edge-version', 'router-update', 'wait', 'router-tags'])
   })
 
   test.each([
@@ -365,7 +386,10 @@ describe('step orders for each transition keep the invariant in every edge view'
       aliases: [],
       mode: 'pass-green'
     })
-    expect(p.steps.at(-1)).toMatchObject({ kind: 'router-tags', switched: true })
+    expect(p.steps.at(-1)).toMatchObject({
+      kind: 'router-tags',
+      tags: { 'bluegreen:switched-at': NOW.toISOString() }
+    })
   })
 
   test('aliases publish does not manage stay on their distribution', () => {
@@ -427,14 +451,18 @@ describe('idempotence and partial states', () => {
   test('a run that died after blue took the wildcard is finished by the next run', () => {
     const { kinds, problems } = check(observed({ blue: [W], green: [G2] }), '9:1')
     expect(problems).toEqual([])
-    expect(kinds).toEqual(['edge-version', 'router-create', 'wait'])
+    expect(kinds).toEqual(['edge-code', 'edge-version', 'router-create', 'wait'])
   })
 
   test('a run that died before tagging: the next run only rewrites the tags, and cleanup does not trust an older switch time', () => {
     const o = ALL_GREEN()
     if (o.router) o.router.tags = TAGS('9:1', SWITCHED) // tags of the split before the switch
     const { p } = check(o, '0:1')
-    expect(p.steps).toEqual([expect.objectContaining({ kind: 'router-tags', switched: true })])
+    expect(p.steps).toHaveLength(1)
+    expect(p.steps[0]).toMatchObject({
+      kind: 'router-tags',
+      tags: { 'bluegreen:switched-at': NOW.toISOString() }
+    })
     expect(() => plan(o, request('0:1', { cleanup: true }))).toThrow(/no record of the full switch/)
   })
 
@@ -443,12 +471,12 @@ describe('idempotence and partial states', () => {
     o.blue = { ...o.blue, deployed: false }
     const { kinds } = check(o, '9:1')
     expect(kinds[0]).toBe('wait')
-    expect(kinds.slice(1)).toEqual(['edge-version', 'router-create', 'wait'])
+    expect(kinds.slice(1)).toEqual(['edge-code', 'edge-version', 'router-create', 'wait'])
   })
 
   test('wait: false drops only the last barrier', () => {
     const { kinds } = check(NONE(), '9:1', { wait: false })
-    expect(kinds).toEqual(['update', 'wait', 'edge-version', 'router-create'])
+    expect(kinds).toEqual(['update', 'wait', 'edge-code', 'edge-version', 'router-create'])
   })
 })
 
@@ -456,6 +484,8 @@ describe('DNS', () => {
   const withZone = (o: Observed, records: Observed['records']): Observed => ({
     ...o,
     dnsMode: 'route53',
+    zones: [D, B1, G2].map((host) => ({ host, zoneId: 'Z1', zoneName: 'deep.mg' })),
+    resolution: undefined,
     records
   })
 
@@ -463,11 +493,14 @@ describe('DNS', () => {
     const { p } = check(withZone(NONE(), []), '9:1')
     const dns = p.steps.filter((s) => s.kind === 'dns')
     // none → split: blue takes the wildcard (B1), the wait, then the records, then the edge.
-    expect(p.steps.slice(0, 4).map((s) => s.kind)).toEqual([
+    expect(p.steps.slice(0, 7).map((s) => s.kind)).toEqual([
       'update',
       'wait',
       'dns',
-      'edge-version'
+      'edge-code',
+      'edge-version',
+      'dns-sync',
+      'router-create'
     ])
     expect(p.steps[0]).toMatchObject({ kind: 'update', dist: 'blue', aliases: [W] })
     expect(dns[0]).toMatchObject({
@@ -510,10 +543,11 @@ describe('DNS', () => {
   test('manual DNS lists every record the target needs and warns', () => {
     const { p } = check(NONE(), '0:1')
     expect(p.dnsMode).toBe('manual')
+    // CNAMEs to the distribution's domain: what an outside DNS provider needs.
     expect(p.records.map((r) => `${r.name} ${r.type} ${r.dist}`)).toEqual([
-      `${D} A green`,
-      `${B1} A green`,
-      `${G2} A green`
+      `${D} CNAME green`,
+      `${B1} CNAME green`,
+      `${G2} CNAME green`
     ])
     expect(p.steps.some((s) => s.kind === 'dns')).toBe(false)
     expect(p.warnings.join(' ')).toMatch(/manual/)
@@ -535,7 +569,7 @@ describe('preflight refuses before any change, saying how to fix it', () => {
     const o = observed({
       blue: [D],
       green: [G2],
-      extra: { others: [{ id: 'EOTHER', aliases: [W] }] }
+      extra: { others: [{ id: 'EOTHER', aliases: [W], enabled: true }] }
     })
     const message = refuse(o, request('9:1', { greenAliasConsent: true }))
     expect(message).toContain(
@@ -649,5 +683,202 @@ describe('the edge package and names', () => {
     const long = `${'a'.repeat(60)}.example.com`
     expect(edgeFunctionName(long).length).toBeLessThanOrEqual(64)
     expect(edgeFunctionName(long)).not.toBe(edgeFunctionName(`${'a'.repeat(60)}.example.org`))
+  })
+})
+
+describe('manual DNS in two phases', () => {
+  const notResolving = (o: Observed, hosts = [B1, G2]): Observed => ({
+    ...o,
+    resolution: [B1, G2].map((host) => ({
+      host,
+      resolves: !hosts.includes(host),
+      detail: hosts.includes(host) ? 'no such name (NXDOMAIN)' : 'CNAME x.cloudfront.net'
+    }))
+  })
+
+  test('phase 1 (B1/G2 not resolving): blue takes W, no router, B1/G2 CNAMEs printed, a warning', () => {
+    const { p, problems } = check(notResolving(NONE()), '9:1')
+    expect(p.phase).toBe('records-first')
+    expect(p.steps.map((s) => s.kind)).toEqual(['update', 'wait'])
+    expect(p.steps[0]).toMatchObject({ dist: 'blue', aliases: [W] })
+    expect(p.records.map((r) => `${r.name} ${r.type} ${r.dist}`)).toEqual([
+      `${B1} CNAME blue`,
+      `${G2} CNAME green`
+    ])
+    expect(p.warnings.join(' ')).toMatch(/www1\.deep\.mg: no such name.*re-run this publish/)
+    // The replay's target is split, which phase 1 does not reach: only its own problems count.
+    expect(problems.filter((x) => !x.includes('ends served by'))).toEqual([])
+  })
+
+  test('phase 1 again while one name still does not resolve: nothing to do, and it says which', () => {
+    const { p } = check(notResolving(observed({ blue: [W], green: [G2] }), [B1]), '9:1')
+    expect(p.steps).toEqual([])
+    expect(p.warnings.join(' ')).toMatch(/www1\.deep\.mg: no such name/)
+    expect(p.warnings.join(' ')).toMatch(/www2\.deep\.mg: resolves/)
+  })
+
+  test('phase 2 (both resolve): the router, then nothing more to wait for', () => {
+    const { p, problems } = check(observed({ blue: [W], green: [G2] }), '9:1')
+    expect(problems).toEqual([])
+    expect(p.phase).toBe('complete')
+    expect(p.steps.map((s) => s.kind)).toEqual([
+      'edge-code',
+      'edge-version',
+      'router-create',
+      'wait'
+    ])
+    expect(p.records.map((r) => `${r.name} ${r.type} ${r.dist}`)).toContain(`${D} CNAME router`)
+  })
+
+  test('from all-green, phase 1 keeps D on green and moves only W to blue', () => {
+    const o = notResolving(
+      observed({ blue: [], green: [D, W].sort(), router: router([], 'pass-green') })
+    )
+    const { p } = check(o, '1:1')
+    const blue = p.steps.filter((s) => s.kind === 'update' && s.dist === 'blue')
+    expect(blue.at(-1)).toMatchObject({ aliases: [W] })
+    expect(p.steps.some((s) => s.kind.startsWith('router'))).toBe(false)
+    expect(p.steps.filter((s) => s.kind === 'update' && s.dist === 'green').at(-1)).toMatchObject({
+      aliases: [D, G2].sort()
+    })
+  })
+
+  test('a router already answering D keeps answering (its records were made); a missing one is warned about', () => {
+    const o = notResolving(SPLIT('edge-stale'), [G2])
+    const { p } = check(o, '1:1')
+    expect(p.phase).toBe('complete')
+    expect(p.steps.some((s) => s.kind === 'router-update')).toBe(true)
+    expect(p.warnings.join(' ')).toMatch(/www2\.deep\.mg does not resolve to CloudFront/)
+  })
+})
+
+describe('the edge function: each change its own row, decided from what discover read', () => {
+  const split = (edge: Partial<EdgeFacts>) =>
+    check(observed({ blue: [W], green: [G2], extra: { edge: { ...EDGE, ...edge } } }), '9:1').kinds
+
+  test('nothing there yet: role, its policy, function, version', () => {
+    expect(split({ roleArn: undefined, rolePolicyAttached: false, fn: undefined })).toEqual([
+      'edge-role',
+      'edge-role-policy',
+      'edge-function',
+      'edge-version',
+      'router-create',
+      'wait'
+    ])
+  })
+
+  test('a role without its logging policy (a run died between the two): the policy, then on', () => {
+    expect(split({ rolePolicyAttached: false, fn: undefined }).slice(0, 2)).toEqual([
+      'edge-role-policy',
+      'edge-function'
+    ])
+  })
+
+  test('a function an older release made on nodejs20.x: runtime first, then code', () => {
+    const fn = { runtime: 'nodejs20.x', codeSha256: 'old', state: 'Active', lastUpdateStatus: '' }
+    expect(split({ fn }).slice(0, 3)).toEqual(['edge-runtime', 'edge-code', 'edge-version'])
+  })
+
+  test('the code already uploaded (a run died before publishing): only the version', () => {
+    const fn = { runtime: 'nodejs22.x', codeSha256: 'new', state: 'Active', lastUpdateStatus: '' }
+    expect(split({ fn }).slice(0, 2)).toEqual(['edge-version', 'router-create'])
+  })
+
+  test('a version already carrying the package is reused: no edge row at all', () => {
+    expect(split({ desiredVersionArn: 'arn:aws:lambda:us-east-1:1:function:f:3' })).toEqual([
+      'router-create',
+      'wait'
+    ])
+  })
+})
+
+describe('preflight: what real distributions carry', () => {
+  const refuse = (o: Observed, r: PlanRequest = request('9:1', { greenAliasConsent: true })) => {
+    try {
+      plan(o, r)
+    } catch (error) {
+      expect(error).toBeInstanceOf(BlueGreenError)
+      return (error as Error).message
+    }
+    throw new Error('plan did not refuse')
+  }
+
+  test.each([
+    [
+      'a continuous-deployment policy on blue',
+      { continuousDeployment: 'primary' as const },
+      /continuous-deployment policy attached.*Promote or discard/
+    ],
+    [
+      'a staging distribution as blue',
+      { continuousDeployment: 'staging' as const },
+      /staging distribution.*primary/
+    ],
+    [
+      'a multi-tenant distribution as blue',
+      { connectionMode: 'tenant-only' },
+      /multi-tenant.*ConnectionMode: tenant-only/
+    ]
+  ])('%s: refused, naming the setting and the fix', (_name, facts, message) => {
+    const o = NONE()
+    o.blue = { ...o.blue, ...facts }
+    expect(refuse(o)).toMatch(message)
+  })
+
+  test('a disabled distribution holding G2 keeps it: refused, and the message says so', () => {
+    const o = observed({
+      blue: [D],
+      green: [],
+      extra: { others: [{ id: 'EOLD', aliases: [G2], enabled: false }] }
+    })
+    expect(refuse(o)).toMatch(
+      /EOLD holds www2\.deep\.mg \(it is disabled, but a disabled distribution keeps its aliases/
+    )
+  })
+
+  test('the planner treats a disabled holder as holding: a disabled green with G2 leaves G2 unserved, so green must be enabled', () => {
+    const o = NONE()
+    o.green = { ...o.green, enabled: false }
+    expect(refuse(o)).toMatch(/green distribution G is disabled/)
+  })
+
+  test('routing-policy records (SetIdentifier) at D, B1 or G2 in Route53: refused', () => {
+    const o: Observed = {
+      ...NONE(),
+      dnsMode: 'route53',
+      zones: [D, B1, G2].map((host) => ({ host, zoneId: 'Z1', zoneName: 'deep.mg' })),
+      records: [{ name: D, type: 'A', aliasTarget: 'b.cloudfront.net', setIdentifier: 'eu' }]
+    }
+    expect(refuse(o)).toMatch(/routing policy \(SetIdentifier "eu"/)
+  })
+
+  test('a name delegated to a zone this role cannot see: refused', () => {
+    const o: Observed = {
+      ...NONE(),
+      dnsMode: 'route53',
+      zones: [D, B1, G2].map((host) => ({ host, zoneId: 'Z1', zoneName: 'deep.mg' })),
+      delegations: [{ host: B1, name: B1, zoneName: 'deep.mg' }]
+    }
+    expect(refuse(o)).toMatch(/www1\.deep\.mg is delegated: zone deep\.mg has NS records/)
+  })
+
+  test('B1 in a delegated sub-zone: its record is written into that zone, one change batch per zone', () => {
+    const o: Observed = {
+      ...NONE(),
+      dnsMode: 'route53',
+      resolution: undefined,
+      zones: [
+        { host: D, zoneId: 'Z1', zoneName: 'deep.mg' },
+        { host: B1, zoneId: 'Z2', zoneName: 'www1.deep.mg' },
+        { host: G2, zoneId: 'Z1', zoneName: 'deep.mg' }
+      ]
+    }
+    const { p } = check(o, '9:1')
+    const batches = p.steps.filter((s) => s.kind === 'dns')
+    expect(batches.map((s) => [s.zoneId, s.records.map((r) => r.name)])).toEqual([
+      ['Z2', [B1]],
+      ['Z1', [G2]],
+      ['Z1', [D]]
+    ])
   })
 })

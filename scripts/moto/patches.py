@@ -26,12 +26,17 @@ def _mark_in_progress(dist: "cf.Distribution") -> None:
 
 # --- Cache behaviours keep their LambdaFunctionAssociations / FunctionAssociations -----------
 # (moto: always Quantity 0, so the router's edge function was invisible).
-def _associations(config, key):
-    value = config.get(key) or {}
-    items = value.get("Items") or []
-    if isinstance(items, dict):  # one <Item> parses as a dict, several as a list of dicts
+def _items(value) -> list:
+    """Items of a Quantity/Items list as moto parsed it (one <Item> is a dict, several a list)."""
+    items = (value or {}).get("Items") or []
+    if isinstance(items, dict):
         items = list(items.values())[0]
         items = items if isinstance(items, list) else [items]
+    return items
+
+
+def _associations(config, key):
+    items = _items(config.get(key))
     if not items:
         return {"Quantity": 0}
     return {"Quantity": len(items), "Items": items}
@@ -47,6 +52,18 @@ def _behaviour_init_keeping_associations(self, config):
 
 
 cf.DefaultCacheBehaviour.__init__ = _behaviour_init_keeping_associations
+
+
+# --- Origins keep their OriginAccessControlId (moto: dropped) ----------------------------------
+_origin_init = cf.Origin.__init__
+
+
+def _origin_init_keeping_oac(self, origin):
+    _origin_init(self, origin)
+    self.origin_access_control_id = origin.get("OriginAccessControlId") or ""
+
+
+cf.Origin.__init__ = _origin_init_keeping_oac
 
 
 # --- Errors AWS raises that moto does not ----------------------------------------------------
@@ -83,20 +100,11 @@ class InvalidViewerCertificate(CloudFrontException):
 
 
 def _aliases(config) -> list:
-    aliases = config.get("Aliases") or {}
-    items = aliases.get("Items") or []
-    if isinstance(items, dict):
-        items = list(items.values())[0]
-        items = items if isinstance(items, list) else [items]
-    return [str(a).lower() for a in items]
+    return [str(a).lower() for a in _items(config.get("Aliases"))]
 
 
 def _held_aliases(dist) -> list:
-    items = dist.distribution_config.Aliases.get("Items") or []
-    if isinstance(items, dict):
-        items = list(items.values())[0]
-        items = items if isinstance(items, list) else [items]
-    return [str(a).lower() for a in items]
+    return [str(a).lower() for a in _items(dist.distribution_config.Aliases)]
 
 
 def _covers(names, host: str) -> bool:
@@ -110,10 +118,49 @@ def _covers(names, host: str) -> bool:
     return False
 
 
+class InvalidLambdaFunctionAssociation(CloudFrontException):
+    def __init__(self) -> None:
+        super().__init__(
+            "InvalidLambdaFunctionAssociation",
+            "You can't combine CloudFront Functions and Lambda@Edge in viewer events (viewer request and viewer response).",
+        )
+
+
+class InvalidArgument(CloudFrontException):
+    def __init__(self, message: str) -> None:
+        super().__init__("InvalidArgument", message)
+
+
+class IllegalUpdate(CloudFrontException):
+    def __init__(self, message: str) -> None:
+        super().__init__("IllegalUpdate", message)
+
+
+def _check_behaviours(config) -> None:
+    """AWS (Restrictions on all edge functions): for a given cache behaviour, CloudFront
+    Functions and Lambda@Edge cannot be combined in viewer events."""
+    behaviours = [config.get("DefaultCacheBehavior") or {}]
+    behaviours += _items(config.get("CacheBehaviors"))
+    viewer = ("viewer-request", "viewer-response")
+    for b in behaviours:
+        lambdas = [a.get("EventType") for a in _items(b.get("LambdaFunctionAssociations"))]
+        functions = [f.get("EventType") for f in _items(b.get("FunctionAssociations"))]
+        if any(e in viewer for e in lambdas) and any(e in viewer for e in functions):
+            raise InvalidLambdaFunctionAssociation()
+
+
 def _check(backend, config, self_id) -> None:
-    """CNAMEAlreadyExists (an alias, wildcard or exact, on one distribution only) and
-    certificate coverage of every alias (ACM in us-east-1)."""
+    """CNAMEAlreadyExists (an alias, wildcard or exact, on one distribution only), certificate
+    coverage of every alias (ACM in us-east-1), edge functions in viewer events, and the
+    distributions that hold no aliases (staging, multi-tenant)."""
+    _check_behaviours(config)
     aliases = _aliases(config)
+    if aliases and str(config.get("Staging")).lower() == "true":
+        raise InvalidArgument("A staging distribution cannot have alternate domain names (CNAMEs).")
+    if aliases and config.get("ConnectionMode") == "tenant-only":
+        raise InvalidArgument(
+            "A multi-tenant distribution (ConnectionMode tenant-only) cannot have alternate domain names."
+        )
     for other in backend.distributions.values():
         if other.distribution_id == self_id:
             continue
@@ -162,6 +209,14 @@ def _update_checked(self, dist_config, _id, if_match):
         raise PreconditionFailed()
     if dist is not None and dist_config:
         _check(self, dist_config, _id)
+        old = dist.distribution_config
+        continuous = bool(getattr(old, "ContinuousDeploymentPolicyId", "")) or str(
+            getattr(old, "Staging", "false")
+        ).lower() == "true"
+        if continuous and sorted(_aliases(dist_config)) != sorted(_held_aliases(dist)):
+            raise IllegalUpdate(
+                "One or more fields updated are not supported for continuous deployment."
+            )
     dist, location, _ = _update(self, dist_config, _id, if_match)
     dist.etag = cf.random_id()
     _mark_in_progress(dist)

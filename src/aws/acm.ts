@@ -1,5 +1,13 @@
-/** ACM (us-east-1, where CloudFront certificates live): which names a certificate covers. */
+/**
+ * The certificates CloudFront distributions carry, narrowly: which names an ACM certificate
+ * (us-east-1) covers, and the PEM body of an IAM server certificate (named by its id).
+ */
 import { type ACMClient, DescribeCertificateCommand } from '@aws-sdk/client-acm'
+import {
+  GetServerCertificateCommand,
+  type IAMClient,
+  paginateListServerCertificates
+} from '@aws-sdk/client-iam'
 
 /** Every name on the certificate (its domain name and subject alternative names), lower case. */
 export async function certificateNames(acm: ACMClient, arn: string): Promise<string[]> {
@@ -9,21 +17,22 @@ export async function certificateNames(acm: ACMClient, arn: string): Promise<str
   return [...new Set(names.filter((n): n is string => n !== undefined).map((n) => n.toLowerCase()))]
 }
 
-/**
- * Does a certificate name cover `host`? An exact name covers itself; `*.a.b` covers one label
- * under `a.b` and the alias `*.a.b` itself (TLS wildcard rules).
- */
-export function nameCovers(certName: string, host: string): boolean {
-  const name = certName.toLowerCase()
-  const h = host.toLowerCase()
-  if (name === h) return true
-  if (!name.startsWith('*.')) return false
-  const parent = name.slice(2)
-  if (h.startsWith('*.')) return false
-  const dot = h.indexOf('.')
-  return dot > 0 && h.slice(dot + 1) === parent
+/** The name of the IAM server certificate with this id (CloudFront's IAMCertificateId). */
+export async function serverCertificateName(
+  iam: IAMClient,
+  id: string
+): Promise<string | undefined> {
+  for await (const page of paginateListServerCertificates({ client: iam }, {})) {
+    const found = page.ServerCertificateMetadataList?.find((m) => m.ServerCertificateId === id)
+    if (found?.ServerCertificateName !== undefined) return found.ServerCertificateName
+  }
+  return undefined
 }
 
-export function covers(certNames: readonly string[], host: string): boolean {
-  return certNames.some((n) => nameCovers(n, host))
+/** The PEM body of an IAM server certificate. */
+export async function serverCertificateBody(iam: IAMClient, name: string): Promise<string> {
+  const res = await iam.send(new GetServerCertificateCommand({ ServerCertificateName: name }))
+  const body = res.ServerCertificate?.CertificateBody
+  if (body === undefined) throw new Error(`GetServerCertificate ${name} returned no body`)
+  return body
 }

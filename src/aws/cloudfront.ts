@@ -9,8 +9,8 @@ import {
   type DistributionConfig,
   GetDistributionCommand,
   GetDistributionConfigCommand,
-  ListDistributionsCommand,
   ListTagsForResourceCommand,
+  paginateListDistributions,
   TagResourceCommand,
   UpdateDistributionCommand,
   waitUntilDistributionDeployed
@@ -51,13 +51,8 @@ export function withAliases(config: DistributionConfig, aliases: string[]): Dist
 
 export async function listDistributions(cf: CloudFrontClient): Promise<DistributionSummary[]> {
   const out: DistributionSummary[] = []
-  let marker: string | undefined
-  for (let page = 0; page < 1000; page++) {
-    const res = await cf.send(
-      new ListDistributionsCommand(marker === undefined ? {} : { Marker: marker })
-    )
-    const list = res.DistributionList
-    for (const d of list?.Items ?? []) {
+  for await (const page of paginateListDistributions({ client: cf }, {})) {
+    for (const d of page.DistributionList?.Items ?? []) {
       out.push({
         id: d.Id ?? '',
         arn: d.ARN ?? '',
@@ -68,9 +63,6 @@ export async function listDistributions(cf: CloudFrontClient): Promise<Distribut
         status: d.Status ?? ''
       })
     }
-    const next = list?.NextMarker
-    if (list?.IsTruncated !== true || next === undefined || next === '' || next === marker) break
-    marker = next
   }
   return out
 }

@@ -1,20 +1,22 @@
 /**
- * The router's Lambda@Edge function (us-east-1) and its execution role, narrowly: ensure the
- * role, create or update the code, publish a numbered version, read versions, delete.
+ * The router's Lambda@Edge function (us-east-1) and its execution role, narrowly: one AWS call
+ * per function, each taking its client. publish's plan decides which of them run.
  */
 import {
   AttachRolePolicyCommand,
   CreateRoleCommand,
   GetRoleCommand,
-  type IAMClient
+  type IAMClient,
+  paginateListAttachedRolePolicies
 } from '@aws-sdk/client-iam'
 import {
   CreateFunctionCommand,
   DeleteFunctionCommand,
   GetFunctionCommand,
   type LambdaClient,
-  ListVersionsByFunctionCommand,
+  paginateListVersionsByFunction,
   PublishVersionCommand,
+  Runtime,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
   waitUntilFunctionActiveV2,
@@ -22,15 +24,11 @@ import {
 } from '@aws-sdk/client-lambda'
 import { errorName, type WaitTiming } from './cloudfront.js'
 
-/** Node.js 20 is past Lambda's deprecation (function create and update blocked in 2026). */
-export const EDGE_RUNTIME = 'nodejs22.x'
-export const EDGE_HANDLER = 'index.handler'
-export const EDGE_MEMORY_MB = 128
-export const EDGE_TIMEOUT_SECONDS = 5
 export const BASIC_EXECUTION_POLICY_ARN =
   'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'
 
-const TRUST_POLICY = JSON.stringify({
+/** Lambda@Edge needs both principals (AWS: Set up IAM permissions and roles for Lambda@Edge). */
+export const EDGE_TRUST_POLICY = JSON.stringify({
   Version: '2012-10-17',
   Statement: [
     {
@@ -47,35 +45,80 @@ export interface FunctionVersion {
   description: string
 }
 
-/** The role's ARN; creates it (trusted by Lambda and Lambda@Edge, basic logging) when missing. */
-export async function ensureEdgeRole(
-  iam: IAMClient,
-  roleName: string
-): Promise<{ arn: string; created: boolean }> {
+/** What a new function is made of (viewer-request limits: 128 MB, 5 s, no environment). */
+export interface FunctionSpec {
+  runtime: string
+  handler: string
+  memoryMb: number
+  timeoutSeconds: number
+}
+
+function runtimeOf(value: string): Runtime {
+  const runtime = Object.values(Runtime).find((r) => r === value)
+  if (runtime === undefined) throw new Error(`unknown Lambda runtime ${value}`)
+  return runtime
+}
+
+const notFound = (error: unknown): boolean =>
+  errorName(error) === 'NoSuchEntity' ||
+  errorName(error) === 'NoSuchEntityException' ||
+  errorName(error) === 'ResourceNotFoundException'
+
+/** The role's ARN; undefined when it does not exist. */
+export async function getRoleArn(iam: IAMClient, roleName: string): Promise<string | undefined> {
   try {
     const res = await iam.send(new GetRoleCommand({ RoleName: roleName }))
-    if (res.Role?.Arn !== undefined) return { arn: res.Role.Arn, created: false }
+    return res.Role?.Arn
   } catch (error) {
-    if (errorName(error) !== 'NoSuchEntity' && errorName(error) !== 'NoSuchEntityException') {
-      throw error
-    }
+    if (notFound(error)) return undefined
+    throw error
   }
+}
+
+/** Creates the role, trusted by Lambda and Lambda@Edge; returns its ARN. */
+export async function createEdgeRole(iam: IAMClient, roleName: string): Promise<string> {
   const res = await iam.send(
     new CreateRoleCommand({
       RoleName: roleName,
-      AssumeRolePolicyDocument: TRUST_POLICY,
+      AssumeRolePolicyDocument: EDGE_TRUST_POLICY,
       Description: 'bluegreen-action: execution role of the Lambda@Edge router'
     })
   )
-  await iam.send(
-    new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: BASIC_EXECUTION_POLICY_ARN })
-  )
   const arn = res.Role?.Arn
   if (arn === undefined) throw new Error(`CreateRole ${roleName} returned no ARN`)
-  return { arn, created: true }
+  return arn
 }
 
-/** What GetFunction tells about $LATEST: enough to skip a needless code update. */
+/** Is the managed policy attached to the role (false when the role does not exist)? */
+export async function hasAttachedPolicy(
+  iam: IAMClient,
+  roleName: string,
+  policyArn: string
+): Promise<boolean> {
+  try {
+    for await (const page of paginateListAttachedRolePolicies(
+      { client: iam },
+      { RoleName: roleName }
+    )) {
+      if ((page.AttachedPolicies ?? []).some((p) => p.PolicyArn === policyArn)) return true
+    }
+    return false
+  } catch (error) {
+    if (notFound(error)) return false
+    throw error
+  }
+}
+
+/** Attaches a managed policy (attaching one already attached succeeds). */
+export async function attachPolicy(
+  iam: IAMClient,
+  roleName: string,
+  policyArn: string
+): Promise<void> {
+  await iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }))
+}
+
+/** What GetFunction tells about $LATEST: enough to plan its rows. */
 export interface FunctionState {
   /** Base64 SHA-256 of the deployment package. */
   codeSha256: string
@@ -101,64 +144,51 @@ export async function getFunctionState(
       lastUpdateStatus: res.Configuration?.LastUpdateStatus ?? ''
     }
   } catch (error) {
-    if (errorName(error) === 'ResourceNotFoundException') return undefined
+    if (notFound(error)) return undefined
     throw error
   }
 }
 
-/** Does the function exist? */
-export async function functionExists(lambda: LambdaClient, name: string): Promise<boolean> {
-  return (await getFunctionState(lambda, name)) !== undefined
-}
-
-/** The description of one published version (qualified GetFunction); undefined if gone. */
-export async function versionDescription(
-  lambda: LambdaClient,
-  versionArn: string
-): Promise<string | undefined> {
-  try {
-    const res = await lambda.send(new GetFunctionCommand({ FunctionName: versionArn }))
-    return res.Configuration?.Description ?? ''
-  } catch (error) {
-    if (errorName(error) === 'ResourceNotFoundException') return undefined
-    throw error
-  }
-}
-
-/** Numbered versions of the function (never $LATEST). */
+/** Numbered versions of the function (never $LATEST); empty when it does not exist. */
 export async function listVersions(lambda: LambdaClient, name: string): Promise<FunctionVersion[]> {
   const out: FunctionVersion[] = []
-  let marker: string | undefined
-  for (let page = 0; page < 100; page++) {
-    const res = await lambda.send(
-      new ListVersionsByFunctionCommand(
-        marker === undefined ? { FunctionName: name } : { FunctionName: name, Marker: marker }
-      )
-    )
-    for (const v of res.Versions ?? []) {
-      if (v.Version === undefined || v.Version === '$LATEST' || v.FunctionArn === undefined) {
-        continue
+  try {
+    for await (const page of paginateListVersionsByFunction(
+      { client: lambda },
+      { FunctionName: name }
+    )) {
+      for (const v of page.Versions ?? []) {
+        if (v.Version === undefined || v.Version === '$LATEST' || v.FunctionArn === undefined) {
+          continue
+        }
+        out.push({ version: v.Version, arn: v.FunctionArn, description: v.Description ?? '' })
       }
-      out.push({ version: v.Version, arn: v.FunctionArn, description: v.Description ?? '' })
     }
-    if (res.NextMarker === undefined || res.NextMarker === marker) break
-    marker = res.NextMarker
+  } catch (error) {
+    if (notFound(error)) return []
+    throw error
   }
   return out
 }
 
 export async function createFunction(
   lambda: LambdaClient,
-  options: { name: string; roleArn: string; zip: Uint8Array; description: string }
+  options: {
+    name: string
+    roleArn: string
+    zip: Uint8Array
+    description: string
+    spec: FunctionSpec
+  }
 ): Promise<void> {
   await lambda.send(
     new CreateFunctionCommand({
       FunctionName: options.name,
       Role: options.roleArn,
-      Runtime: EDGE_RUNTIME,
-      Handler: EDGE_HANDLER,
-      MemorySize: EDGE_MEMORY_MB,
-      Timeout: EDGE_TIMEOUT_SECONDS,
+      Runtime: runtimeOf(options.spec.runtime),
+      Handler: options.spec.handler,
+      MemorySize: options.spec.memoryMb,
+      Timeout: options.spec.timeoutSeconds,
       Code: { ZipFile: options.zip },
       Description: options.description,
       Publish: false
@@ -175,10 +205,14 @@ export async function updateFunctionCode(
   )
 }
 
-/** Moves a function made by an older release onto EDGE_RUNTIME (its code can then be updated). */
-export async function updateFunctionRuntime(lambda: LambdaClient, name: string): Promise<void> {
+/** Moves a function onto `runtime` (one an older release made on a runtime now blocked). */
+export async function updateFunctionRuntime(
+  lambda: LambdaClient,
+  name: string,
+  runtime: string
+): Promise<void> {
   await lambda.send(
-    new UpdateFunctionConfigurationCommand({ FunctionName: name, Runtime: EDGE_RUNTIME })
+    new UpdateFunctionConfigurationCommand({ FunctionName: name, Runtime: runtimeOf(runtime) })
   )
 }
 
@@ -214,17 +248,7 @@ export async function waitFunctionReady(
   }
 }
 
-/** Deletes the function (every version) or one version (`qualifier`). */
-export async function deleteFunction(
-  lambda: LambdaClient,
-  name: string,
-  qualifier?: string
-): Promise<void> {
-  await lambda.send(
-    new DeleteFunctionCommand(
-      qualifier === undefined
-        ? { FunctionName: name }
-        : { FunctionName: name, Qualifier: qualifier }
-    )
-  )
+/** Deletes the function (every version). */
+export async function deleteFunction(lambda: LambdaClient, name: string): Promise<void> {
+  await lambda.send(new DeleteFunctionCommand({ FunctionName: name }))
 }

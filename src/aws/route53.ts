@@ -1,14 +1,19 @@
 /**
- * Route53, narrowly: find the hosted zone of a name, read the records of a few names, and
- * UPSERT alias records to CloudFront.
+ * Route53, narrowly: find the hosted zone of a name (paging ListHostedZonesByName), read the
+ * records at a name (paging ListResourceRecordSets), change records in one batch, and wait until
+ * a change is INSYNC (the SDK waiter).
  */
 import {
   type Change,
   ChangeResourceRecordSetsCommand,
   ListHostedZonesByNameCommand,
+  type ListHostedZonesByNameCommandInput,
   ListResourceRecordSetsCommand,
-  type Route53Client
+  type ListResourceRecordSetsCommandInput,
+  type Route53Client,
+  waitUntilResourceRecordSetsChanged
 } from '@aws-sdk/client-route-53'
+import { errorName, type WaitTiming } from './cloudfront.js'
 
 /** The hosted zone id every CloudFront alias record targets (fixed by AWS). */
 export const CLOUDFRONT_HOSTED_ZONE_ID = 'Z2FDTNDATAQYW2'
@@ -28,6 +33,8 @@ export interface RecordView {
   /** Values of a plain record (CNAME target, IPs). */
   values: string[]
   ttl: number | undefined
+  /** Weighted / latency / failover / geolocation / multivalue records carry one. */
+  setIdentifier: string | undefined
 }
 
 /** What a record should be: an alias of `name`/`type` to a CloudFront domain. */
@@ -38,12 +45,34 @@ export interface AliasRecord {
 }
 
 export function normaliseName(name: string): string {
-  return name.toLowerCase().replace(/\.$/, '')
+  return name
+    .toLowerCase()
+    .replace(/\.$/, '')
+    .replace(/^\\052/, '*')
+}
+
+/** Public hosted zones named exactly `name` (several may exist: every page that holds them). */
+async function zonesNamed(r53: Route53Client, name: string): Promise<HostedZone[]> {
+  const out: HostedZone[] = []
+  let input: ListHostedZonesByNameCommandInput = { DNSName: name, MaxItems: 100 }
+  for (let page = 0; page < 1000; page++) {
+    const res = await r53.send(new ListHostedZonesByNameCommand(input))
+    for (const z of res.HostedZones ?? []) {
+      if (normaliseName(z.Name ?? '') !== name) return out
+      if (z.Id !== undefined && z.Config?.PrivateZone !== true) {
+        out.push({ id: z.Id.replace(/^\/hostedzone\//, ''), name })
+      }
+    }
+    const next = res.NextDNSName
+    if (res.IsTruncated !== true || next === undefined || normaliseName(next) !== name) break
+    input = { DNSName: next, HostedZoneId: res.NextHostedZoneId, MaxItems: 100 }
+  }
+  return out
 }
 
 /**
  * The public hosted zone that holds `name`: the longest zone name that is `name` or one of its
- * parents. Undefined when none is found.
+ * parents (a delegated sub-zone wins over its parent). Undefined when none is found.
  */
 export async function findHostedZone(
   r53: Route53Client,
@@ -51,65 +80,63 @@ export async function findHostedZone(
 ): Promise<HostedZone | undefined> {
   const labels = normaliseName(name).split('.')
   for (let i = 0; i < labels.length - 1; i++) {
-    const candidate = labels.slice(i).join('.')
-    const res = await r53.send(
-      new ListHostedZonesByNameCommand({ DNSName: candidate, MaxItems: 10 })
-    )
-    const zone = (res.HostedZones ?? []).find(
-      (z) => normaliseName(z.Name ?? '') === candidate && z.Config?.PrivateZone !== true
-    )
-    if (zone?.Id !== undefined) {
-      return { id: zone.Id.replace(/^\/hostedzone\//, ''), name: candidate }
-    }
+    const zones = await zonesNamed(r53, labels.slice(i).join('.'))
+    if (zones[0] !== undefined) return zones[0]
   }
   return undefined
 }
 
-/** Every record named exactly `name` (any type). */
+/** Every record named exactly `name` (any type), over as many pages as it takes. */
 export async function listRecords(
   r53: Route53Client,
   zoneId: string,
   name: string
 ): Promise<RecordView[]> {
   const wanted = normaliseName(name)
-  const res = await r53.send(
-    new ListResourceRecordSetsCommand({
+  const out: RecordView[] = []
+  let input: ListResourceRecordSetsCommandInput = {
+    HostedZoneId: zoneId,
+    StartRecordName: wanted,
+    MaxItems: 100
+  }
+  for (let page = 0; page < 1000; page++) {
+    const res = await r53.send(new ListResourceRecordSetsCommand(input))
+    for (const r of res.ResourceRecordSets ?? []) {
+      if (normaliseName(r.Name ?? '') !== wanted) return out
+      out.push({
+        name: wanted,
+        type: r.Type ?? '',
+        aliasTarget:
+          r.AliasTarget?.DNSName === undefined ? undefined : normaliseName(r.AliasTarget.DNSName),
+        aliasZoneId: r.AliasTarget?.HostedZoneId,
+        values: (r.ResourceRecords ?? []).map((v) => v.Value ?? ''),
+        ttl: r.TTL,
+        setIdentifier: r.SetIdentifier
+      })
+    }
+    const next = res.NextRecordName
+    if (res.IsTruncated !== true || next === undefined || normaliseName(next) !== wanted) break
+    input = {
       HostedZoneId: zoneId,
-      StartRecordName: wanted,
-      MaxItems: 20
-    })
-  )
-  return (res.ResourceRecordSets ?? [])
-    .filter((r) => normaliseName(r.Name ?? '') === wanted)
-    .map((r) => ({
-      name: wanted,
-      type: r.Type ?? '',
-      aliasTarget:
-        r.AliasTarget?.DNSName === undefined ? undefined : normaliseName(r.AliasTarget.DNSName),
-      aliasZoneId: r.AliasTarget?.HostedZoneId,
-      values: (r.ResourceRecords ?? []).map((v) => v.Value ?? ''),
-      ttl: r.TTL
-    }))
-}
-
-/** Does the existing record already say what `wanted` says? */
-export function recordMatches(existing: RecordView[], wanted: AliasRecord): boolean {
-  return existing.some(
-    (r) =>
-      r.type === wanted.type &&
-      r.aliasTarget === normaliseName(wanted.target) &&
-      r.aliasZoneId === CLOUDFRONT_HOSTED_ZONE_ID
-  )
+      StartRecordName: next,
+      StartRecordType: res.NextRecordType,
+      ...(res.NextRecordIdentifier === undefined
+        ? {}
+        : { StartRecordIdentifier: res.NextRecordIdentifier }),
+      MaxItems: 100
+    }
+  }
+  return out
 }
 
 /**
  * UPSERTs alias records in one change batch. A CNAME at a name that gets an A record cannot
- * coexist with it, so that CNAME is deleted in the same (atomic) batch.
+ * coexist with it, so that CNAME is deleted in the same (atomic) batch. Returns the change id.
  */
 export async function upsertAliasRecords(
   r53: Route53Client,
   options: { zoneId: string; records: AliasRecord[]; cnamesToReplace: RecordView[] }
-): Promise<string | undefined> {
+): Promise<string> {
   const changes: Change[] = options.cnamesToReplace.map((r) => ({
     Action: 'DELETE',
     ResourceRecordSet: {
@@ -139,5 +166,30 @@ export async function upsertAliasRecords(
       ChangeBatch: { Comment: 'bluegreen publish', Changes: changes }
     })
   )
-  return res.ChangeInfo?.Id
+  const id = res.ChangeInfo?.Id
+  if (id === undefined) throw new Error('ChangeResourceRecordSets returned no change id')
+  return id
+}
+
+/** The SDK waiter for INSYNC, for at most `maxWaitSeconds`; false on timeout. */
+export async function waitInsync(
+  r53: Route53Client,
+  changeId: string,
+  options: WaitTiming & { maxWaitSeconds: number }
+): Promise<boolean> {
+  try {
+    await waitUntilResourceRecordSetsChanged(
+      {
+        client: r53,
+        minDelay: options.minDelaySeconds,
+        maxDelay: options.maxDelaySeconds,
+        maxWaitTime: options.maxWaitSeconds
+      },
+      { Id: changeId }
+    )
+    return true
+  } catch (error) {
+    if (errorName(error) === 'TimeoutError') return false
+    throw error
+  }
 }

@@ -1,11 +1,13 @@
 /**
- * Carries out a plan, step by step, recording each step's status in the report. Every update
- * uses the ETag it read (IfMatch); a PreconditionFailed propagates to index.ts, which re-reads
- * and re-plans. Waits use the SDK waiters, in slices, logging progress between them.
+ * Carries out a plan, step by step, with the raw configs discover read (never the request),
+ * recording each step's status in the report. Every update uses the ETag it read (IfMatch); a
+ * PreconditionFailed propagates to index.ts, which re-reads and re-plans. Waits use the SDK
+ * waiters, in slices, logging progress between them. A create whose answer was lost (the SDK's
+ * retry then meets what the first attempt made: EntityAlreadyExists, ResourceConflictException,
+ * DistributionAlreadyExists, CNAMEAlreadyExists) is adopted by reading it back.
  */
 import type { Context } from '../context.js'
 import { BlueGreenError } from '../errors.js'
-import { formatRatio, type PublishRequest } from '../inputs.js'
 import type { DnsRow } from '../report.js'
 import {
   createDistributionWithTags,
@@ -13,7 +15,10 @@ import {
   type DistributionState,
   deleteDistribution,
   errorName,
+  getDistribution,
   getDistributionConfig,
+  listDistributions,
+  listTags,
   tagResource,
   updateDistribution,
   waitDeployed,
@@ -21,32 +26,36 @@ import {
   withAliases
 } from '../aws/cloudfront.js'
 import {
+  attachPolicy,
+  BASIC_EXECUTION_POLICY_ARN,
+  createEdgeRole,
   createFunction,
   deleteFunction,
-  ensureEdgeRole,
   getFunctionState,
+  getRoleArn,
   listVersions,
   publishVersion,
-  EDGE_RUNTIME,
   updateFunctionCode,
   updateFunctionRuntime,
   waitFunctionReady
 } from '../aws/lambda-edge.js'
-import { type AliasRecord, upsertAliasRecords } from '../aws/route53.js'
-import { type Discovery, isAccessDenied, ROUTER_COMMENT_PREFIX } from './discover.js'
-import type { EdgePackage } from './edge-package.js'
+import { type AliasRecord, listRecords, upsertAliasRecords, waitInsync } from '../aws/route53.js'
+import { formatMs } from './cleanup.js'
+import { type Discovery, isAccessDenied } from './discover.js'
+import { EDGE_FUNCTION, EDGE_ROLE_NAME, type EdgePackage } from './edge-package.js'
+import { routerConfig } from './router-config.js'
 import {
+  type ApplyResult,
   type DistKey,
-  formatMs,
   type Plan,
   ROUTER_TAGS,
   type Step,
   type TargetRouterMode,
   type WantedRecord
-} from './plan.js'
+} from './types.js'
 
-/** The execution role every router function uses (one per account). */
-export const EDGE_ROLE_NAME = 'bluegreen-edge-router'
+export type { ApplyResult } from './types.js'
+export { EDGE_ROLE_NAME } from './edge-package.js'
 
 /**
  * Waiter timing (seconds). CloudFront takes minutes, so production polls every 10-30 s and
@@ -63,109 +72,13 @@ export function setWaitTiming(next: Partial<typeof timing>): void {
 }
 
 export interface ApplyInput {
-  request: PublishRequest
   ctx: Context
   discovery: Discovery
   plan: Plan
-  /** Needed when the plan has an edge-version step (split). */
+  /** Needed when the plan has edge-function, edge-code or edge-version steps (split). */
   edge: EdgePackage | undefined
   /** Index in report.plan of this plan's first row. */
   rowOffset: number
-}
-
-export interface ApplyResult {
-  routerId: string | undefined
-  /** The edge version the router runs after this run (split), if any. */
-  edgeVersionArn: string | undefined
-  dnsMode: 'route53' | 'manual'
-}
-
-/** The router's config: a clone of `source` holding `aliases`, with our edge function or not. */
-export function buildRouterConfig(options: {
-  source: DistributionConfig
-  aliases: string[]
-  edgeArn: string | undefined
-  functionName: string
-  callerReference: string
-  comment: string
-  enabled: boolean
-}): DistributionConfig {
-  const config: DistributionConfig = {
-    ...options.source,
-    CallerReference: options.callerReference,
-    Comment: options.comment.slice(0, 128),
-    Enabled: options.enabled,
-    Aliases: { Quantity: options.aliases.length, Items: [...options.aliases] }
-  }
-  // A continuous-deployment policy belongs to one distribution; a clone cannot share it.
-  delete config.ContinuousDeploymentPolicyId
-  delete config.Staging
-  const edge = <B extends BehaviourAssociations>(b: B): B => withEdge(b, options)
-  if (options.source.DefaultCacheBehavior !== undefined) {
-    config.DefaultCacheBehavior = edge(options.source.DefaultCacheBehavior)
-  }
-  const items = options.source.CacheBehaviors?.Items
-  if (items !== undefined) {
-    config.CacheBehaviors = { Quantity: items.length, Items: items.map(edge) }
-  }
-  return config
-}
-
-interface BehaviourAssociations {
-  LambdaFunctionAssociations?:
-    | {
-        Quantity: number | undefined
-        Items?:
-          | {
-              LambdaFunctionARN: string | undefined
-              EventType: string | undefined
-              IncludeBody?: boolean | undefined
-            }[]
-          | undefined
-      }
-    | undefined
-  FunctionAssociations?:
-    | {
-        Quantity: number | undefined
-        Items?: { FunctionARN: string | undefined; EventType: string | undefined }[] | undefined
-      }
-    | undefined
-}
-
-/**
- * The behaviour with our viewer-request function (or without it: pass-through). Other events'
- * associations stay; a CloudFront Function on viewer-request cannot coexist with Lambda@Edge
- * there, so the router drops it (the 302 happens before it would run anyway).
- */
-function withEdge<B extends BehaviourAssociations>(
-  behaviour: B,
-  options: { edgeArn: string | undefined; functionName: string }
-): B {
-  const ours = (arn: string | undefined) =>
-    arn?.includes(`:function:${options.functionName}:`) ?? false
-  const others = (behaviour.LambdaFunctionAssociations?.Items ?? []).filter(
-    (a) =>
-      !ours(a.LambdaFunctionARN) &&
-      (options.edgeArn === undefined || a.EventType !== 'viewer-request')
-  )
-  const lambdas =
-    options.edgeArn === undefined
-      ? others
-      : [
-          ...others,
-          { LambdaFunctionARN: options.edgeArn, EventType: 'viewer-request', IncludeBody: false }
-        ]
-  const out: B = {
-    ...behaviour,
-    LambdaFunctionAssociations: { Quantity: lambdas.length, Items: lambdas }
-  }
-  if (options.edgeArn !== undefined && behaviour.FunctionAssociations !== undefined) {
-    const fns = (behaviour.FunctionAssociations.Items ?? []).filter(
-      (f) => f.EventType !== 'viewer-request'
-    )
-    out.FunctionAssociations = { Quantity: fns.length, Items: fns }
-  }
-  return out
 }
 
 /**
@@ -183,6 +96,17 @@ export class ConcurrentChange extends BlueGreenError {
   }
 }
 
+/** Route53 refused a record write in `dns: auto`: index.ts re-plans with manual DNS. */
+export class DnsWriteDenied extends BlueGreenError {
+  constructor(
+    readonly zone: string,
+    readonly reason: string
+  ) {
+    super(`Route53 denied the record change in zone ${zone} (${reason})`)
+    this.name = 'DnsWriteDenied'
+  }
+}
+
 export function isPreconditionFailed(error: unknown): boolean {
   const name = errorName(error)
   return (
@@ -193,7 +117,7 @@ export function isPreconditionFailed(error: unknown): boolean {
 }
 
 export async function apply(input: ApplyInput): Promise<ApplyResult> {
-  const { request, ctx, discovery, plan } = input
+  const { ctx, discovery, plan } = input
   const { report, log } = ctx
   const cf = ctx.clients.cloudfront
   const live: Partial<Record<DistKey, DistributionState>> = {
@@ -202,10 +126,13 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
     ...(discovery.dists.router === undefined ? {} : { router: discovery.dists.router })
   }
   let edgeVersionArn =
-    discovery.observed.router?.mode === 'edge' ? discovery.routerEdgeArn : undefined
-  let dnsMode = plan.dnsMode
+    discovery.observed.router?.mode === 'edge' ? discovery.routerEdgeArn : plan.edgeVersionArn
+  let roleArn = discovery.observed.edge?.roleArn
+  const changeIds: string[] = []
   /** Set by the router-delete step (a closure: TypeScript's narrowing cannot see it). */
   const outcome = { routerDeleted: false }
+  const functionName = discovery.functionName
+  const waitSeconds = Math.max(plan.waitTimeoutMs / 1000, timing.minDelaySeconds * 2)
   const mutated = (): void => {
     report.changed = true
   }
@@ -220,15 +147,22 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
     mutated()
     live[key] = { ...d, config, etag, status: 'InProgress' }
   }
-  const routerSource = (mode: TargetRouterMode): DistributionConfig =>
-    dist(mode === 'pass-green' ? 'green' : 'blue').config
-  const routerComment = `${ROUTER_COMMENT_PREFIX} ${request.domainName}`
+  const buildRouter = (
+    mode: TargetRouterMode,
+    o: { aliases: string[]; callerReference: string; comment: string; enabled: boolean }
+  ): DistributionConfig =>
+    routerConfig({
+      originDomain: dist(mode === 'pass-green' ? 'green' : 'blue').domainName,
+      blue: dist('blue').config,
+      edgeArn: mode === 'edge' ? requireEdgeArn() : undefined,
+      ...o
+    })
 
   for (const [i, step] of plan.steps.entries()) {
     const row = report.plan[input.rowOffset + i]
     log.info(`[${i + 1}/${plan.steps.length}] ${step.description}`)
     try {
-      if (step.kind !== 'wait' && step.kind !== 'edge-version' && step.kind !== 'edge-delete') {
+      if (step.kind === 'update' || step.kind.startsWith('router-') || step.kind === 'dns') {
         await assertUnchanged()
       }
       await runStep(step)
@@ -246,12 +180,35 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
   }
   return {
     routerId: outcome.routerDeleted ? undefined : live.router?.id,
-    edgeVersionArn: outcome.routerDeleted ? undefined : edgeVersionArn,
-    dnsMode
+    edgeVersionArn:
+      outcome.routerDeleted || plan.state !== 'split' || plan.phase !== 'complete'
+        ? undefined
+        : edgeVersionArn,
+    dnsMode: plan.dnsMode
   }
 
   async function runStep(step: Step): Promise<void> {
     switch (step.kind) {
+      case 'edge-role':
+        roleArn = await createRole()
+        return
+      case 'edge-role-policy':
+        await attachPolicy(ctx.clients.iam, EDGE_ROLE_NAME, BASIC_EXECUTION_POLICY_ARN)
+        mutated()
+        return
+      case 'edge-function':
+        await createEdgeFunction()
+        return
+      case 'edge-runtime':
+        await updateFunction('runtime', () =>
+          updateFunctionRuntime(ctx.clients.edgeLambda, functionName, EDGE_FUNCTION.runtime)
+        )
+        return
+      case 'edge-code':
+        await updateFunction('code', () =>
+          updateFunctionCode(ctx.clients.edgeLambda, { name: functionName, zip: pkg().zip })
+        )
+        return
       case 'edge-version':
         edgeVersionArn = await publishEdgeVersion()
         return
@@ -259,19 +216,13 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
         await update(step.dist, withAliases(dist(step.dist).config, step.aliases))
         return
       case 'router-create': {
-        const config = buildRouterConfig({
-          source: routerSource(step.mode),
+        const config = buildRouter(step.mode, {
           aliases: step.aliases,
-          edgeArn: step.mode === 'edge' ? requireEdgeArn() : undefined,
-          functionName: discovery.functionName,
-          callerReference: `${ROUTER_COMMENT_PREFIX}-${request.domainName}-${ctx.now().getTime()}`,
-          comment: routerComment,
+          callerReference: plan.router.callerReference,
+          comment: plan.router.comment,
           enabled: true
         })
-        live.router = await createDistributionWithTags(cf, {
-          config,
-          tags: routerTags(false)
-        })
+        live.router = await createRouter(config, step.tags)
         mutated()
         log.info(`Router ${live.router.id} created (${live.router.domainName})`)
         return
@@ -281,14 +232,10 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
         const config =
           step.mode === 'keep'
             ? { ...withAliases(current, step.aliases), Enabled: step.enabled }
-            : buildRouterConfig({
-                source: routerSource(step.mode),
+            : buildRouter(step.mode, {
                 aliases: step.aliases,
-                edgeArn: step.mode === 'edge' ? requireEdgeArn() : undefined,
-                functionName: discovery.functionName,
-                callerReference:
-                  current.CallerReference ?? `${ROUTER_COMMENT_PREFIX}-${request.domainName}`,
-                comment: current.Comment ?? routerComment,
+                callerReference: current.CallerReference ?? plan.router.callerReference,
+                comment: current.Comment ?? plan.router.comment,
                 enabled: step.enabled
               })
         if (step.mode !== 'edge' && step.mode !== 'keep') edgeVersionArn = undefined
@@ -299,10 +246,13 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
         for (const key of step.dists) await waitUntilDeployed(key)
         return
       case 'dns':
-        await upsertDns(step.records)
+        await upsertDns(step.zoneId, step.zoneName, step.records)
+        return
+      case 'dns-sync':
+        for (const id of changeIds) await waitUntilInsync(id)
         return
       case 'router-tags':
-        await tagResource(cf, dist('router').arn, routerTags(step.switched))
+        await tagResource(cf, dist('router').arn, step.tags)
         mutated()
         return
       case 'router-disable':
@@ -310,7 +260,12 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
         return
       case 'router-delete': {
         const r = dist('router')
-        await deleteDistribution(cf, { id: r.id, etag: r.etag })
+        try {
+          await deleteDistribution(cf, { id: r.id, etag: r.etag })
+        } catch (error) {
+          // The answer of a delete that went through was lost; the retry finds nothing.
+          if (errorName(error) !== 'NoSuchDistribution') throw error
+        }
         mutated()
         outcome.routerDeleted = true
         return
@@ -342,16 +297,152 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
     return edgeVersionArn
   }
 
-  function routerTags(switched: boolean): Record<string, string> {
-    const now = ctx.now().toISOString()
-    return {
-      [ROUTER_TAGS.domain]: request.domainName,
-      [ROUTER_TAGS.blue]: dist('blue').id,
-      [ROUTER_TAGS.green]: dist('green').id,
-      [ROUTER_TAGS.weights]: formatRatio(request.weights),
-      [ROUTER_TAGS.updatedAt]: now,
-      ...(switched ? { [ROUTER_TAGS.switchedAt]: now } : {}),
-      ...(ctx.runUrl === undefined ? {} : { [ROUTER_TAGS.runUrl]: ctx.runUrl.slice(0, 256) })
+  function pkg(): EdgePackage {
+    if (input.edge === undefined) throw new Error('internal: the edge package was not built')
+    return input.edge
+  }
+
+  /**
+   * CreateDistributionWithTags. When its answer was lost, the SDK's retry meets what the first
+   * attempt made (DistributionAlreadyExists for the same CallerReference, or CNAMEAlreadyExists
+   * for D): the router is found by its tags and CallerReference, and adopted.
+   */
+  async function createRouter(
+    config: DistributionConfig,
+    tags: Record<string, string>
+  ): Promise<DistributionState> {
+    try {
+      return await createDistributionWithTags(cf, { config, tags })
+    } catch (error) {
+      const name = errorName(error)
+      if (name !== 'DistributionAlreadyExists' && name !== 'CNAMEAlreadyExists') throw error
+      for (const d of await listDistributions(cf)) {
+        if (!d.comment.startsWith(plan.router.comment)) continue
+        if ((await listTags(cf, d.arn))[ROUTER_TAGS.domain] !== tags[ROUTER_TAGS.domain]) continue
+        const found = await getDistribution(cf, d.id)
+        if (found !== undefined && found.config.CallerReference === config.CallerReference) {
+          log.info(`Router ${found.id} was created by this run (its answer was lost); adopting it`)
+          return found
+        }
+      }
+      throw error
+    }
+  }
+
+  /** CreateRole; a lost answer's retry gets EntityAlreadyExists: read the role back. */
+  async function createRole(): Promise<string> {
+    try {
+      const arn = await createEdgeRole(ctx.clients.iam, EDGE_ROLE_NAME)
+      mutated()
+      return arn
+    } catch (error) {
+      const name = errorName(error)
+      if (name !== 'EntityAlreadyExists' && name !== 'EntityAlreadyExistsException') throw error
+      const arn = await getRoleArn(ctx.clients.iam, EDGE_ROLE_NAME)
+      if (arn === undefined) throw error
+      mutated()
+      log.info(`The role ${EDGE_ROLE_NAME} exists (created by this run or another); using it`)
+      return arn
+    }
+  }
+
+  /**
+   * CreateFunction. A new role (of this run, or of one that died right after creating it) takes
+   * seconds to become assumable by Lambda: that one error is retried a few times. A lost
+   * answer's retry gets ResourceConflictException: the function exists, and the code rows of a
+   * later run bring it up to date if it is not ours.
+   */
+  async function createEdgeFunction(): Promise<void> {
+    const role = roleArn ?? (await getRoleArn(ctx.clients.iam, EDGE_ROLE_NAME))
+    if (role === undefined) throw new Error(`internal: the role ${EDGE_ROLE_NAME} does not exist`)
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await createFunction(ctx.clients.edgeLambda, {
+          name: functionName,
+          roleArn: role,
+          zip: pkg().zip,
+          description: 'bluegreen-action router (Lambda@Edge, viewer-request)',
+          spec: EDGE_FUNCTION
+        })
+        mutated()
+        break
+      } catch (error) {
+        if (errorName(error) === 'ResourceConflictException') {
+          const existing = await getFunctionState(ctx.clients.edgeLambda, functionName)
+          if (existing === undefined) throw error
+          mutated()
+          log.info(`The function ${functionName} exists (its create answer was lost); using it`)
+          break
+        }
+        const roleNotReady =
+          errorName(error) === 'InvalidParameterValueException' &&
+          error instanceof Error &&
+          /role/i.test(error.message)
+        if (!roleNotReady || attempt >= 8) throw error
+        log.info('The new role is not assumable yet; retrying in 5s')
+        await ctx.sleep(5000)
+      }
+    }
+    await waitFunctionReady(ctx.clients.edgeLambda, functionName, {
+      ...timing,
+      maxWaitSeconds: waitSeconds,
+      after: 'create'
+    })
+  }
+
+  /**
+   * One update of $LATEST (runtime or code), after any update still in progress. A lost answer's
+   * retry gets ResourceConflictException (the first attempt's update is in progress): wait for
+   * it and check that it made the change.
+   */
+  async function updateFunction(
+    what: 'runtime' | 'code',
+    call: () => Promise<void>
+  ): Promise<void> {
+    const lambda = ctx.clients.edgeLambda
+    const ready = (after: 'create' | 'update') =>
+      waitFunctionReady(lambda, functionName, { ...timing, maxWaitSeconds: waitSeconds, after })
+    const before = await getFunctionState(lambda, functionName)
+    if (before !== undefined && before.state !== 'Active') await ready('create')
+    if (before?.lastUpdateStatus === 'InProgress') await ready('update')
+    try {
+      await call()
+    } catch (error) {
+      if (errorName(error) !== 'ResourceConflictException') throw error
+      await ready('update')
+      const now = await getFunctionState(lambda, functionName)
+      const done =
+        what === 'runtime'
+          ? now?.runtime === EDGE_FUNCTION.runtime
+          : now?.codeSha256 === pkg().sha256
+      if (!done) throw error
+    }
+    mutated()
+    await ready('update')
+  }
+
+  /** PublishVersion of $LATEST (Lambda returns the latest version when nothing changed). */
+  async function publishEdgeVersion(): Promise<string> {
+    const lambda = ctx.clients.edgeLambda
+    const description = pkg().description
+    try {
+      const version = await publishVersion(lambda, { name: functionName, description })
+      mutated()
+      log.info(`Edge version ${version.arn} published`)
+      return version.arn
+    } catch (error) {
+      if (errorName(error) !== 'ResourceConflictException') throw error
+      await waitFunctionReady(lambda, functionName, {
+        ...timing,
+        maxWaitSeconds: waitSeconds,
+        after: 'update'
+      })
+      const found = (await listVersions(lambda, functionName)).find(
+        (v) => v.description === description
+      )
+      if (found === undefined) throw error
+      mutated()
+      return found.arn
     }
   }
 
@@ -360,11 +451,12 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
    * wait-timeout. A slice shorter than the waiter's delays shrinks them (the SDK requires
    * maxWaitTime > minDelay), so even a short wait-timeout polls.
    */
-  async function waitUntilDeployed(key: DistKey): Promise<void> {
-    const d = dist(key)
-    const limitSeconds = request.waitTimeoutMs / 1000
+  async function inSlices(
+    label: string,
+    poll: (t: WaitTiming & { maxWaitSeconds: number }) => Promise<boolean>
+  ): Promise<void> {
+    const limitSeconds = plan.waitTimeoutMs / 1000
     let waited = 0
-    log.info(`Waiting for ${key} ${d.id} to be Deployed (up to ${formatMs(request.waitTimeoutMs)})`)
     while (waited < limitSeconds) {
       const slice = Math.min(
         Math.max(timing.progressEverySeconds, timing.minDelaySeconds * 2),
@@ -372,123 +464,75 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
       )
       const minDelaySeconds = Math.min(timing.minDelaySeconds, slice / 2)
       const maxDelaySeconds = Math.max(minDelaySeconds, Math.min(timing.maxDelaySeconds, slice))
-      const done = await waitDeployed(cf, d.id, {
-        minDelaySeconds,
-        maxDelaySeconds,
-        maxWaitSeconds: slice
-      })
-      if (done) {
-        live[key] = { ...dist(key), status: 'Deployed' }
-        return
-      }
+      if (await poll({ minDelaySeconds, maxDelaySeconds, maxWaitSeconds: slice })) return
       waited += slice
-      log.info(`${key} ${d.id}: still InProgress after ${formatMs(waited * 1000)}`)
+      log.info(`${label}: still waiting after ${formatMs(waited * 1000)}`)
     }
     throw new BlueGreenError(
-      `${key} distribution ${d.id} is still InProgress after ${formatMs(waited * 1000)} (wait-timeout). The changes made so far are safe to leave: re-run with the same inputs to finish, or raise wait-timeout.`
+      `${label} is still not done after ${formatMs(waited * 1000)} (wait-timeout). The changes made so far are safe to leave: re-run with the same inputs to finish, or raise wait-timeout.`
     )
   }
 
-  async function publishEdgeVersion(): Promise<string> {
-    const edge = input.edge
-    if (edge === undefined) throw new Error('internal: the edge package was not built')
-    const lambda = ctx.clients.edgeLambda
-    const name = discovery.functionName
-    const waitOptions = {
-      ...timing,
-      maxWaitSeconds: Math.max(request.waitTimeoutMs / 1000, timing.minDelaySeconds * 2)
-    }
-    const current = await getFunctionState(lambda, name)
-    if (current !== undefined) {
-      const existing = (await listVersions(lambda, name)).find(
-        (v) => v.description === edge.description
-      )
-      if (existing !== undefined) {
-        log.info(`Edge version ${existing.arn} already carries this config; reusing it`)
-        return existing.arn
-      }
-      // A create or update (of a run that died) may still be in progress: let it finish.
-      if (current.state !== 'Active') {
-        await waitFunctionReady(lambda, name, { ...waitOptions, after: 'create' })
-      }
-      if (current.lastUpdateStatus === 'InProgress') {
-        await waitFunctionReady(lambda, name, { ...waitOptions, after: 'update' })
-      }
-      if (current.runtime !== EDGE_RUNTIME) {
-        // Made by an older release on a runtime Lambda no longer lets anyone update.
-        await updateFunctionRuntime(lambda, name)
-        mutated()
-        await waitFunctionReady(lambda, name, { ...waitOptions, after: 'update' })
-      }
-      if (current.codeSha256 !== edge.sha256) {
-        await updateFunctionCode(lambda, { name, zip: edge.zip })
-        mutated()
-        await waitFunctionReady(lambda, name, { ...waitOptions, after: 'update' })
-      }
-    } else {
-      const role = await ensureEdgeRole(ctx.clients.iam, EDGE_ROLE_NAME)
-      if (role.created) mutated()
-      await createWithRoleRetry(role.arn, role.created)
-      await waitFunctionReady(lambda, name, { ...waitOptions, after: 'create' })
-    }
-    const version = await publishVersion(lambda, { name, description: edge.description })
-    mutated()
-    log.info(`Edge version ${version.arn} published`)
-    return version.arn
+  async function waitUntilDeployed(key: DistKey): Promise<void> {
+    const d = dist(key)
+    log.info(`Waiting for ${key} ${d.id} to be Deployed (up to ${formatMs(plan.waitTimeoutMs)})`)
+    await inSlices(`${key} distribution ${d.id} (InProgress → Deployed)`, (t) =>
+      waitDeployed(cf, d.id, t)
+    )
+    live[key] = { ...dist(key), status: 'Deployed' }
   }
 
-  /** A new role takes seconds to become assumable by Lambda: retry that one error a few times. */
-  async function createWithRoleRetry(roleArn: string, newRole: boolean): Promise<void> {
-    const edge = input.edge
-    if (edge === undefined) throw new Error('internal: the edge package was not built')
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await createFunction(ctx.clients.edgeLambda, {
-          name: discovery.functionName,
-          roleArn,
-          zip: edge.zip,
-          description: 'bluegreen-action router (Lambda@Edge, viewer-request)'
-        })
-        mutated()
-        return
-      } catch (error) {
-        const roleNotReady =
-          errorName(error) === 'InvalidParameterValueException' &&
-          error instanceof Error &&
-          /role/i.test(error.message)
-        if (!newRole || !roleNotReady || attempt >= 8) throw error
-        log.info('The new role is not assumable yet; retrying in 5s')
-        await ctx.sleep(5000)
-      }
-    }
+  async function waitUntilInsync(changeId: string): Promise<void> {
+    log.info(`Waiting for Route53 change ${changeId} to be INSYNC`)
+    await inSlices(`Route53 change ${changeId} (PENDING → INSYNC)`, (t) =>
+      waitInsync(ctx.clients.route53, changeId, t)
+    )
   }
 
-  async function upsertDns(records: WantedRecord[]): Promise<void> {
-    const zone = discovery.zone
-    if (zone === undefined) throw new Error('internal: DNS step without a hosted zone')
+  async function upsertDns(
+    zoneId: string,
+    zoneName: string,
+    records: WantedRecord[]
+  ): Promise<void> {
     const wanted = records.map((r) => toAliasRecord(r))
     const cnames = discovery.records.filter(
       (r) => r.type === 'CNAME' && wanted.some((w) => w.name === r.name)
     )
     try {
-      await upsertAliasRecords(ctx.clients.route53, {
-        zoneId: zone.id,
-        records: wanted,
-        cnamesToReplace: cnames
-      })
-      mutated()
-      markDns(wanted, 'upserted')
+      changeIds.push(
+        await upsertAliasRecords(ctx.clients.route53, {
+          zoneId,
+          records: wanted,
+          cnamesToReplace: cnames
+        })
+      )
     } catch (error) {
-      if (request.dns !== 'auto' || !isAccessDenied(error)) throw error
-      dnsMode = 'manual'
-      for (const row of report.dns) row.status = 'manual'
-      report.warnings.push(
-        `Route53 denied the record change in zone ${zone.name} (${errorName(error) ?? 'AccessDenied'}): the CloudFront changes are made; create the records listed under DNS yourself (dns: manual).`
+      if (plan.dnsFallback && isAccessDenied(error)) {
+        throw new DnsWriteDenied(zoneName, errorName(error) ?? 'AccessDenied')
+      }
+      if (errorName(error) !== 'InvalidChangeBatch' || cnames.length === 0) throw error
+      // The answer of a batch that went through was lost: its retry cannot delete the CNAMEs
+      // again. If they are gone, the UPSERTs alone are idempotent and give a change to wait on.
+      const left = await Promise.all(
+        [...new Set(cnames.map((c) => c.name))].map((n) =>
+          listRecords(ctx.clients.route53, zoneId, n)
+        )
+      )
+      if (left.flat().some((r) => r.type === 'CNAME')) throw error
+      changeIds.push(
+        await upsertAliasRecords(ctx.clients.route53, {
+          zoneId,
+          records: wanted,
+          cnamesToReplace: []
+        })
       )
     }
+    mutated()
+    markDns(wanted, 'upserted')
   }
 
   function toAliasRecord(r: WantedRecord): AliasRecord {
+    if (r.type === 'CNAME') throw new Error('internal: Route53 gets alias records, not CNAMEs')
     return { name: r.name, type: r.type, target: dist(r.dist).domainName }
   }
 
@@ -504,13 +548,13 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
 
   async function deleteEdgeFunction(): Promise<void> {
     try {
-      await deleteFunction(ctx.clients.edgeLambda, discovery.functionName)
+      await deleteFunction(ctx.clients.edgeLambda, functionName)
       mutated()
     } catch (error) {
       if (errorName(error) === 'ResourceNotFoundException') return
       const text = error instanceof Error ? error.message : String(error)
       report.warnings.push(
-        `The Lambda@Edge function ${discovery.functionName} could not be deleted yet (${errorName(error) ?? 'error'}: ${text}). CloudFront keeps replicas for a few hours after the router is gone; re-run publish with cleanup: true later to delete it.`
+        `The Lambda@Edge function ${functionName} could not be deleted yet (${errorName(error) ?? 'error'}: ${text}). CloudFront keeps replicas for a few hours after the router is gone; re-run publish with cleanup: true later to delete it.`
       )
     }
   }

@@ -1,16 +1,17 @@
 /**
  * Discover (read only): resolve blue and green, find the router of the domain by its tags, read
- * every config with its ETag, the certificates, the hosted zone and the records. The result is
- * what the planner needs (Observed) plus the raw configs apply works from.
+ * every config with its ETag, the certificates (ACM, or the PEM of an IAM server certificate),
+ * the edge function, its role and versions, the hosted zones and records (route53), or whether
+ * B1 and G2 resolve (manual). The result is what the planner needs (Observed) plus the raw
+ * configs apply works from.
  */
 import type { Context } from '../context.js'
 import { mapLimit } from '../concurrency.js'
 import { BlueGreenError } from '../errors.js'
 import type { EnvRef, PublishRequest } from '../inputs.js'
-import { certificateNames } from '../aws/acm.js'
+import { certificateNames, serverCertificateBody, serverCertificateName } from '../aws/acm.js'
 import {
   aliasesOf,
-  type DistributionConfig,
   type DistributionState,
   type DistributionSummary,
   errorName,
@@ -18,15 +19,39 @@ import {
   listDistributions,
   listTags
 } from '../aws/cloudfront.js'
-import { versionDescription, functionExists } from '../aws/lambda-edge.js'
-import { findHostedZone, type HostedZone, listRecords, type RecordView } from '../aws/route53.js'
-import type { DistFacts, Names, Observed, RouterFacts, RouterMode } from './plan.js'
-import { ROUTER_TAGS } from './plan.js'
+import {
+  BASIC_EXECUTION_POLICY_ARN,
+  getFunctionState,
+  getRoleArn,
+  hasAttachedPolicy,
+  listVersions
+} from '../aws/lambda-edge.js'
+import {
+  findHostedZone,
+  type HostedZone,
+  listRecords,
+  normaliseName,
+  type RecordView
+} from '../aws/route53.js'
+import { EDGE_ROLE_NAME } from './edge-package.js'
+import { pemNames } from './hostnames.js'
+import { checkResolves, createResolver, type HostResolver } from './resolve.js'
+import { defaultEdgeArn, routerModeOf } from './router-config.js'
+import {
+  type DesiredEdge,
+  type DistFacts,
+  type EdgeFacts,
+  type HostZone,
+  type Names,
+  type Observed,
+  ROUTER_COMMENT_PREFIX,
+  ROUTER_TAGS,
+  type RouterFacts,
+  stateOf
+} from './types.js'
 
 export const DEEP_ENV_TAG = 'DeepEnvironmentName'
 export const DEEP_ID_TAG = 'DeepEnvironmentId'
-/** Every router's Comment starts with this (tags are the proof; the comment finds candidates). */
-export const ROUTER_COMMENT_PREFIX = 'bluegreen-router'
 /** ListTagsForResource calls in flight while resolving env:hash (CloudFront's API is rate-limited). */
 const TAG_READS_IN_FLIGHT = 5
 
@@ -38,13 +63,15 @@ export interface Discovery {
     green: DistributionState
     router: DistributionState | undefined
   }
-  zone: HostedZone | undefined
+  /** Records at D, B1, G2 as read (CNAMEs an alias record replaces are deleted with it). */
   records: RecordView[]
   /** Why DNS is manual in `auto` mode (for the warning), if it is. */
   manualReason: string | undefined
   functionName: string
   /** The ARN of the edge version the router runs (default behaviour), if any. */
   routerEdgeArn: string | undefined
+  /** Things the operator should know that do not stop the run. */
+  warnings: string[]
 }
 
 export function namesOf(request: PublishRequest): Names {
@@ -67,8 +94,12 @@ export function edgeFunctionName(domain: string): string {
 }
 
 export interface DiscoverOptions {
-  /** Description of the edge version the target needs (split only); used to tell edge from stale. */
-  desiredEdgeDescription: string | undefined
+  /** The package the target needs (split only): tells edge from stale, plans the edge rows. */
+  desiredEdge: DesiredEdge | undefined
+  /** DNS is manual whatever Route53 holds (a record write was denied in this run). */
+  forceManual?: string | undefined
+  /** Resolves B1/G2 in manual mode (default: from dns-resolvers, or the system's). */
+  resolver?: HostResolver | undefined
 }
 
 export async function discover(
@@ -180,6 +211,7 @@ export async function discover(
   const green = await read('green', greenId)
   const router = routerSummary === undefined ? undefined : await read('router', routerSummary.id)
 
+  const warnings: string[] = []
   const certCache = new Map<string, string[]>()
   const facts = async (d: DistributionState): Promise<DistFacts> => {
     const vc = d.config.ViewerCertificate
@@ -192,10 +224,17 @@ export async function discover(
       certNames = certCache.get(arn) ?? (await certificateNames(ctx.clients.acm, arn))
       certCache.set(arn, certNames)
     } else if (vc?.IAMCertificateId !== undefined && vc.IAMCertificateId !== '') {
-      // Not readable through ACM: it covers at least what CloudFront already accepted.
-      certificate = `IAM certificate ${vc.IAMCertificateId}`
-      certNames = aliases
+      const id = vc.IAMCertificateId
+      certificate = `IAM server certificate ${id}`
+      certNames = certCache.get(id) ?? (await iamCertificateNames(id, aliases))
+      certCache.set(id, certNames)
     }
+    const cd =
+      d.config.Staging === true
+        ? 'staging'
+        : (d.config.ContinuousDeploymentPolicyId ?? '') !== ''
+          ? 'primary'
+          : 'none'
     return {
       id: d.id,
       domainName: d.domainName.toLowerCase().replace(/\.$/, ''),
@@ -204,42 +243,66 @@ export async function discover(
       certNames,
       certificate,
       ipv6: d.config.IsIPV6Enabled ?? false,
-      deployed: d.status === 'Deployed'
+      deployed: d.status === 'Deployed',
+      continuousDeployment: cd,
+      connectionMode: d.config.ConnectionMode ?? 'direct'
     }
   }
+  /** The names on an IAM server certificate, read from its PEM (iam:GetServerCertificate). */
+  async function iamCertificateNames(id: string, aliases: string[]): Promise<string[]> {
+    try {
+      const name = await serverCertificateName(ctx.clients.iam, id)
+      if (name === undefined) throw new BlueGreenError(`no IAM server certificate has the id ${id}`)
+      return pemNames(await serverCertificateBody(ctx.clients.iam, name))
+    } catch (error) {
+      if (!isAccessDenied(error) && !(error instanceof BlueGreenError)) throw error
+      warnings.push(
+        `Could not read IAM server certificate ${id} (${error instanceof Error ? error.message : String(error)}): assuming it covers only the aliases it holds now (${aliases.join(', ') || 'none'}). Grant iam:ListServerCertificates and iam:GetServerCertificate to check it.`
+      )
+      return aliases
+    }
+  }
+
+  const state = stateOf(request.weights)
   const functionName = edgeFunctionName(names.domain)
   const blueFacts = await facts(blue)
   const greenFacts = await facts(green)
+
+  // The edge function, its versions and role: what the edge rows of a split need, what tells an
+  // edge router from a stale one, and what cleanup deletes.
+  const needEdge = state === 'split' || request.cleanup || router !== undefined
+  const fn = needEdge ? await getFunctionState(ctx.clients.edgeLambda, functionName) : undefined
+  const versions = fn === undefined ? [] : await listVersions(ctx.clients.edgeLambda, functionName)
+  let edge: EdgeFacts | undefined
+  if (state === 'split') {
+    const roleArn = fn === undefined ? await getRoleArn(ctx.clients.iam, EDGE_ROLE_NAME) : undefined
+    edge = {
+      functionName,
+      roleName: EDGE_ROLE_NAME,
+      roleArn,
+      rolePolicyAttached:
+        fn !== undefined ||
+        (roleArn !== undefined &&
+          (await hasAttachedPolicy(ctx.clients.iam, EDGE_ROLE_NAME, BASIC_EXECUTION_POLICY_ARN))),
+      fn,
+      desiredVersionArn: versions.find((v) => v.description === options.desiredEdge?.description)
+        ?.arn
+    }
+  }
+
   let routerFacts: RouterFacts | undefined
   let routerEdgeArn: string | undefined
   if (router !== undefined) {
-    // Per behaviour (default first): the viewer-request ARN of our function, or '' for none.
-    const arns = edgeArns(router.config).map((a) =>
-      a.includes(`:function:${functionName}:`) ? a : ''
-    )
-    routerEdgeArn = arns.find((a) => a !== '')
-    let mode: RouterMode
-    if (routerEdgeArn !== undefined) {
-      const allSame = arns.every((a) => a === routerEdgeArn)
-      const description = allSame
-        ? await versionDescription(ctx.clients.edgeLambda, routerEdgeArn)
-        : undefined
-      mode =
-        allSame &&
-        description !== undefined &&
-        description === options.desiredEdgeDescription &&
-        behaviourBehind(router.config) === behaviourBehind(blue.config)
-          ? 'edge'
-          : 'edge-stale'
-    } else {
-      const shape = behaviourBehind(router.config)
-      mode =
-        shape === behaviourBehind(blue.config)
-          ? 'pass-blue'
-          : shape === behaviourBehind(green.config)
-            ? 'pass-green'
-            : 'other'
-    }
+    routerEdgeArn = defaultEdgeArn(router.config)
+    if (routerEdgeArn?.includes(`:function:${functionName}:`) !== true) routerEdgeArn = undefined
+    const mode = routerModeOf(router.config, {
+      functionName,
+      blueDomain: blueFacts.domainName,
+      greenDomain: greenFacts.domainName,
+      blue: blue.config,
+      versionDescription: (arn) => versions.find((v) => v.arn === arn)?.description,
+      desiredDescription: options.desiredEdge?.description
+    })
     routerFacts = { ...(await facts(router)), mode, tags: routerTags }
   }
 
@@ -247,37 +310,17 @@ export async function discover(
   const watched = [names.domain, names.wildcard, names.blueHost, names.greenHost]
   const others = list
     .filter((d) => !ours.has(d.id) && d.aliases.some((a) => watched.includes(a)))
-    .map((d) => ({ id: d.id, aliases: d.aliases }))
+    .map((d) => ({ id: d.id, aliases: d.aliases, enabled: d.enabled }))
 
-  // DNS
-  let zone: HostedZone | undefined
-  let manualReason: string | undefined
-  let records: RecordView[] = []
-  if (request.dns !== 'manual') {
-    try {
-      zone = await findHostedZone(ctx.clients.route53, names.domain)
-      if (zone === undefined) manualReason = `no Route53 hosted zone contains ${names.domain}`
-    } catch (error) {
-      if (!isAccessDenied(error)) throw error
-      manualReason = `no access to Route53 (${errorName(error) ?? 'AccessDenied'})`
-    }
-    if (zone !== undefined) {
-      try {
-        for (const name of [names.domain, names.blueHost, names.greenHost]) {
-          records.push(...(await listRecords(ctx.clients.route53, zone.id, name)))
-        }
-      } catch (error) {
-        if (!isAccessDenied(error)) throw error
-        manualReason = `no access to the records of zone ${zone.name} (${errorName(error) ?? 'AccessDenied'})`
-        zone = undefined
-        records = []
-      }
-    }
+  const dns = await discoverDns(request, ctx, names, options.forceManual)
+  let resolution: Observed['resolution']
+  if (dns.zones === undefined && state === 'split') {
+    const resolver = options.resolver ?? createResolver(request.dnsResolvers)
+    resolution = await Promise.all([
+      checkResolves(resolver, names.blueHost, blueFacts.domainName),
+      checkResolves(resolver, names.greenHost, greenFacts.domainName)
+    ])
   }
-  const edgeExists =
-    request.cleanup && router === undefined
-      ? await functionExists(ctx.clients.edgeLambda, functionName)
-      : router !== undefined
 
   return {
     observed: {
@@ -286,49 +329,115 @@ export async function discover(
       green: greenFacts,
       router: routerFacts,
       others,
-      dnsMode: zone === undefined ? 'manual' : 'route53',
-      records: records.map((r) => ({ name: r.name, type: r.type, aliasTarget: r.aliasTarget })),
-      edgeFunctionExists: edgeExists
+      dnsMode: dns.zones === undefined ? 'manual' : 'route53',
+      manualReason: dns.manualReason,
+      zones: dns.zones ?? dns.readable,
+      records: dns.records.map((r) => ({
+        name: r.name,
+        type: r.type,
+        aliasTarget: r.aliasTarget,
+        setIdentifier: r.setIdentifier
+      })),
+      delegations: dns.delegations,
+      resolution,
+      edgeFunctionExists: fn !== undefined,
+      edge
     },
     dists: { blue, green, router },
-    zone,
-    records,
-    manualReason,
+    records: dns.records,
+    manualReason: dns.manualReason,
     functionName,
-    routerEdgeArn
+    routerEdgeArn,
+    warnings
   }
+}
+
+interface DnsDiscovery {
+  /** Every host's zone (route53 mode); undefined: manual. */
+  zones: HostZone[] | undefined
+  /** Zones found even though DNS is manual (writes denied): instructions use alias records. */
+  readable: HostZone[] | undefined
+  records: RecordView[]
+  delegations: NonNullable<Observed['delegations']>
+  manualReason: string | undefined
+}
+
+/** The zone of each of D, B1, G2 (the most specific one: a delegated sub-zone wins), its records. */
+async function discoverDns(
+  request: PublishRequest,
+  ctx: Context,
+  names: Names,
+  forceManual: string | undefined
+): Promise<DnsDiscovery> {
+  const none: DnsDiscovery = {
+    zones: undefined,
+    readable: undefined,
+    records: [],
+    delegations: [],
+    manualReason: undefined
+  }
+  if (request.dns === 'manual') return none
+  const hosts = [names.domain, names.blueHost, names.greenHost]
+  const zones: HostZone[] = []
+  const found = new Map<string, HostedZone | undefined>()
+  try {
+    for (const host of hosts) {
+      const zone = await findHostedZone(ctx.clients.route53, host)
+      found.set(host, zone)
+      if (zone !== undefined) zones.push({ host, zoneId: zone.id, zoneName: zone.name })
+    }
+  } catch (error) {
+    if (!isAccessDenied(error)) throw error
+    return { ...none, manualReason: `no access to Route53 (${errorName(error) ?? 'AccessDenied'})` }
+  }
+  const missing = hosts.filter((h) => found.get(h) === undefined)
+  if (missing.length > 0) {
+    return {
+      ...none,
+      readable: zones.length > 0 ? zones : undefined,
+      manualReason: `no Route53 hosted zone contains ${missing.join(', ')}`
+    }
+  }
+  if (forceManual !== undefined) return { ...none, readable: zones, manualReason: forceManual }
+  const records: RecordView[] = []
+  const delegations: DnsDiscovery['delegations'] = []
+  try {
+    for (const z of zones) {
+      const at = await listRecords(ctx.clients.route53, z.zoneId, z.host)
+      records.push(...at)
+      // A name (or a name between it and the zone) delegated away by NS records: the zone that
+      // would answer is not one this role can see.
+      const between = namesBetween(z.host, z.zoneName)
+      for (const name of between) {
+        const rs = name === z.host ? at : await listRecords(ctx.clients.route53, z.zoneId, name)
+        if (rs.some((r) => r.type === 'NS')) {
+          delegations.push({ host: z.host, name, zoneName: z.zoneName })
+          break
+        }
+      }
+    }
+  } catch (error) {
+    if (!isAccessDenied(error)) throw error
+    return {
+      ...none,
+      readable: zones,
+      manualReason: `no access to the records of zone ${zones[0]?.zoneName ?? ''} (${errorName(error) ?? 'AccessDenied'})`
+    }
+  }
+  return { zones, readable: zones, records, delegations, manualReason: undefined }
+}
+
+/** `www1.eu.deep.mg` in zone `deep.mg`: [eu.deep.mg, www1.eu.deep.mg] (never the apex). */
+function namesBetween(host: string, zone: string): string[] {
+  const h = normaliseName(host)
+  if (h === zone) return []
+  const labels = h.slice(0, -(zone.length + 1)).split('.')
+  const out: string[] = []
+  for (let i = labels.length - 1; i >= 0; i--) out.push(`${labels.slice(i).join('.')}.${zone}`)
+  return out
 }
 
 export function isAccessDenied(error: unknown): boolean {
   const name = errorName(error)
   return name === 'AccessDenied' || name === 'AccessDeniedException'
-}
-
-/** The viewer-request Lambda@Edge ARN of the default and of every cache behaviour ('' if none). */
-export function edgeArns(config: DistributionConfig): string[] {
-  const behaviours = [config.DefaultCacheBehavior, ...(config.CacheBehaviors?.Items ?? [])]
-  return behaviours.map(
-    (b) =>
-      b?.LambdaFunctionAssociations?.Items?.find((a) => a.EventType === 'viewer-request')
-        ?.LambdaFunctionARN ?? ''
-  )
-}
-
-/**
- * What a distribution serves, apart from its aliases and edge functions: origins, behaviours'
- * routing, certificate. Two distributions with the same shape serve the same content.
- */
-export function behaviourBehind(config: DistributionConfig): string {
-  const origins = (config.Origins?.Items ?? [])
-    .map((o) => [o.Id ?? '', o.DomainName ?? '', o.OriginPath ?? ''].join('|'))
-    .sort()
-  const behaviours = (config.CacheBehaviors?.Items ?? []).map(
-    (b) => `${b.PathPattern ?? ''}>${b.TargetOriginId ?? ''}`
-  )
-  return JSON.stringify({
-    origins,
-    default: config.DefaultCacheBehavior?.TargetOriginId ?? '',
-    behaviours,
-    certificate: config.ViewerCertificate?.ACMCertificateArn ?? ''
-  })
 }

@@ -10,6 +10,18 @@ import { formatRatio, type Weights } from '../inputs.js'
 
 export const COOKIE_NAME = 'bluegreen'
 export const COOKIE_MAX_AGE_SECONDS = 86_400
+/**
+ * The function every router uses. Node.js 20 is past Lambda's deprecation (function create and
+ * update blocked in 2026); viewer-request triggers allow at most 128 MB and 5 s.
+ */
+export const EDGE_FUNCTION = {
+  runtime: 'nodejs22.x',
+  handler: 'index.handler',
+  memoryMb: 128,
+  timeoutSeconds: 5
+} as const
+/** The execution role every router function uses (one per account). */
+export const EDGE_ROLE_NAME = 'bluegreen-edge-router'
 /** Lambda@Edge viewer-request limit on the package size. */
 export const MAX_PACKAGE_BYTES = 1024 * 1024
 /** Every zip entry gets this time, so the bytes depend only on the content. */

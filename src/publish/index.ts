@@ -7,11 +7,12 @@ import { BlueGreenError } from '../errors.js'
 import { formatRatio, percents, type PublishRequest } from '../inputs.js'
 import type { PlanRow } from '../report.js'
 import { readAsset } from '../assets.js'
-import { apply, isPreconditionFailed } from './apply.js'
+import { apply, DnsWriteDenied, isPreconditionFailed } from './apply.js'
 import { ensureReplicationCaughtUp } from './data-replicate.js'
 import { type Discovery, discover } from './discover.js'
-import { buildEdgePackage, type EdgePackage } from './edge-package.js'
-import { CLEANUP_WARNING, type Plan, plan, stateOf } from './plan.js'
+import { buildEdgePackage, EDGE_FUNCTION, type EdgePackage } from './edge-package.js'
+import { CLEANUP_WARNING, plan } from './plan.js'
+import { type DesiredEdge, type Plan, stateOf } from './types.js'
 
 /** Fresh reads and plans after a PreconditionFailed, before giving up. */
 export const MAX_PLAN_ATTEMPTS = 3
@@ -44,13 +45,20 @@ export async function publish(request: PublishRequest, ctx: Context): Promise<vo
         })
       : undefined
 
+  const desiredEdge: DesiredEdge | undefined =
+    edge === undefined
+      ? undefined
+      : { sha256: edge.sha256, description: edge.description, runtime: EDGE_FUNCTION.runtime }
+
   let consent = request.updateGreenAlias
   let asked = false
   let cleanupConfirmed = false
+  /** Set when Route53 denied a record write in this run (dns: auto): DNS is manual from then. */
+  let forceManual: string | undefined
   const doneRows: PlanRow[] = []
   for (let attempt = 1; ; attempt++) {
     const discovery = await log.group('Discover', () =>
-      discover(request, ctx, { desiredEdgeDescription: edge?.description })
+      discover(request, ctx, { desiredEdge, forceManual })
     )
     if (!consent && !asked && needsGreenAlias(request, discovery) && ctx.confirm !== undefined) {
       asked = true
@@ -70,22 +78,30 @@ export async function publish(request: PublishRequest, ctx: Context): Promise<vo
       cleanupMinAgeMs: request.cleanupMinAgeMs,
       greenAliasConsent: consent,
       wait: request.wait,
-      now: ctx.now()
+      waitTimeoutMs: request.waitTimeoutMs,
+      now: ctx.now(),
+      desiredEdge,
+      runUrl: ctx.runUrl
     })
     record(ctx, p, discovery, doneRows)
-    if (attempt === 1 && discovery.manualReason !== undefined) {
-      report.warnings.push(
-        `DNS falls back to manual: ${discovery.manualReason}. The CloudFront changes are made; create the records listed under DNS.`
-      )
+    const reason = discovery.manualReason
+    const fallback = `DNS falls back to manual: ${reason ?? ''}. Create the records listed under DNS.`
+    if (reason !== undefined && !report.warnings.includes(fallback)) report.warnings.push(fallback)
+    for (const w of [...discovery.warnings, ...p.warnings]) {
+      if (!report.warnings.includes(w)) report.warnings.push(w)
     }
-    for (const w of p.warnings) if (!report.warnings.includes(w)) report.warnings.push(w)
     if (request.cleanup && attempt === 1) {
       report.notes.push(
         `cleanup keeps the records of ${request.domainName}, ${request.blueHostname} and ${request.greenHostname}: they point at the distribution that stays active (the seed: keep www1 and www2 by changing them to the CF that remains active). It removes the router distribution and the edge function.`
       )
     }
-    if (p.steps.length === 0)
+    if (p.phase === 'records-first') {
+      // Phase 1 of manual DNS: the operator must act before the next run can finish.
+      for (const w of p.warnings) log.warn(w)
+      if (p.steps.length === 0) log.info('Nothing to change until those records resolve')
+    } else if (p.steps.length === 0) {
       log.info(`Nothing to change: already ${state} at ${formatRatio(request.weights)}`)
+    }
 
     if (request.dataReplicate && attempt === 1 && p.steps.length > 0) {
       await ensureReplicationCaughtUp(request, ctx)
@@ -108,11 +124,20 @@ export async function publish(request: PublishRequest, ctx: Context): Promise<vo
     }
     try {
       const result = await log.group(`Apply (${p.steps.length} steps)`, () =>
-        apply({ request, ctx, discovery, plan: p, edge, rowOffset: doneRows.length })
+        apply({ ctx, discovery, plan: p, edge, rowOffset: doneRows.length })
       )
       setOutputs(ctx, result)
       return
     } catch (error) {
+      if (error instanceof DnsWriteDenied && forceManual === undefined) {
+        // DNS is manual from here: re-read and re-plan, so the router does not take D before
+        // B1 and G2 resolve (the records this run could not write).
+        forceManual = `${error.message}; the CloudFront changes made so far are kept`
+        doneRows.push(...report.plan.filter((r) => r.status === 'done'))
+        log.warn(`${error.message}: DNS is manual from here; reading again and re-planning`)
+        attempt -= 1
+        continue
+      }
       if (!isPreconditionFailed(error) || attempt >= MAX_PLAN_ATTEMPTS) throw error
       doneRows.push(...report.plan.filter((r) => r.status === 'done'))
       log.warn(

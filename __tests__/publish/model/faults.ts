@@ -21,10 +21,19 @@ export type Service = 'cloudfront' | 'route53' | 'acm' | 'lambda' | 'iam'
  * - `conflict`: someone else changed the resource first (CloudFront: the ETag moves on and the
  *   call fails with PreconditionFailed; Route53 PriorRequestNotComplete; Lambda/IAM conflicts);
  * - `lost-response`: the call IS applied, then the response is lost (a 500 / timeout seen by the
- *   client), so the next run must discover what already happened.
+ *   client, whose retries are exhausted), so the next run must discover what already happened;
+ * - `answer-lost`: the call IS applied, its answer is lost, and the SDK retries the same request
+ *   (as it does on a timeout or a 5xx): the run hears the retry's answer (an "already exists",
+ *   a PreconditionFailed, or the same result) and must adopt what it made, in the same run.
  */
-export type FaultKind = 'throttle' | 'server' | 'conflict' | 'lost-response'
-export const FAULT_KINDS: readonly FaultKind[] = ['throttle', 'server', 'conflict', 'lost-response']
+export type FaultKind = 'throttle' | 'server' | 'conflict' | 'lost-response' | 'answer-lost'
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'throttle',
+  'server',
+  'conflict',
+  'lost-response',
+  'answer-lost'
+]
 
 interface ErrorShape {
   name: string

@@ -25,7 +25,10 @@ import {
   AttachRolePolicyCommand,
   CreateRoleCommand,
   GetRoleCommand,
-  IAMClient
+  GetServerCertificateCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListServerCertificatesCommand
 } from '@aws-sdk/client-iam'
 import {
   CreateFunctionCommand,
@@ -35,7 +38,8 @@ import {
   LambdaClient,
   ListVersionsByFunctionCommand,
   PublishVersionCommand,
-  UpdateFunctionCodeCommand
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand
 } from '@aws-sdk/client-lambda'
 import {
   ChangeResourceRecordSetsCommand,
@@ -75,12 +79,16 @@ export const IMPLEMENTED = new Set([
   'GetFunctionConfigurationCommand',
   'CreateFunctionCommand',
   'UpdateFunctionCodeCommand',
+  'UpdateFunctionConfigurationCommand',
   'PublishVersionCommand',
   'ListVersionsByFunctionCommand',
   'DeleteFunctionCommand',
   'GetRoleCommand',
   'CreateRoleCommand',
-  'AttachRolePolicyCommand'
+  'AttachRolePolicyCommand',
+  'ListAttachedRolePoliciesCommand',
+  'ListServerCertificatesCommand',
+  'GetServerCertificateCommand'
 ])
 
 /**
@@ -231,6 +239,13 @@ export function installMocks(model: () => AwsModel): Mocks {
       )
     )
   lambda
+    .on(UpdateFunctionConfigurationCommand)
+    .callsFake(
+      edge('UpdateFunctionConfiguration', (i: UpdateFunctionConfigurationCommand['input']) =>
+        model().updateFunctionConfiguration(i)
+      )
+    )
+  lambda
     .on(PublishVersionCommand)
     .callsFake(
       edge('PublishVersion', (i: PublishVersionCommand['input']) => model().publishVersion(i))
@@ -257,6 +272,21 @@ export function installMocks(model: () => AwsModel): Mocks {
   iam
     .on(AttachRolePolicyCommand)
     .callsFake((i: AttachRolePolicyCommand['input']) => later(() => model().attachRolePolicy(i)))
+  iam
+    .on(ListAttachedRolePoliciesCommand)
+    .callsFake((i: ListAttachedRolePoliciesCommand['input']) =>
+      later(() => model().listAttachedRolePolicies(i))
+    )
+  iam
+    .on(ListServerCertificatesCommand)
+    .callsFake((i: ListServerCertificatesCommand['input']) =>
+      later(() => model().listServerCertificates(i))
+    )
+  iam
+    .on(GetServerCertificateCommand)
+    .callsFake((i: GetServerCertificateCommand['input']) =>
+      later(() => model().getServerCertificate(i))
+    )
 
   const stubs = [cf, r53, acm, lambda, iam]
   return {
@@ -329,7 +359,11 @@ export async function drive<T>(
       // Let real I/O (the edge bundle read from disk) finish before fake time moves on, so
       // how two runs interleave does not depend on the disk.
       do await new Promise<void>((resolve) => setImmediate(resolve))
-      while (process.getActiveResourcesInfo().some((r) => r.startsWith('FSReq')))
+      while (
+        process
+          .getActiveResourcesInfo()
+          .some((r) => r.startsWith('FSReq') || r === 'QueryReqWrap' || r === 'GetAddrInfoReqWrap')
+      )
       const { outcome } = run
       if (outcome !== undefined) {
         if (outcome.ok) return outcome.value
@@ -347,8 +381,14 @@ export async function drive<T>(
   }
 }
 
+/**
+ * Nothing listens on 127.0.0.1:9: a manual-DNS check that no test pointed at its own DNS server
+ * finds nothing, and never asks a resolver off this machine.
+ */
+export const NO_RESOLVER = '127.0.0.1:9'
+
 export function publishRequest(raw: RawInputs): PublishRequest {
-  const request = parseInputs({ region: 'eu-west-1', ...raw })
+  const request = parseInputs({ region: 'eu-west-1', 'dns-resolvers': NO_RESOLVER, ...raw })
   if (request.command !== 'publish') throw new Error('not a publish request')
   return request
 }

@@ -6,6 +6,7 @@
 import type { DistributionConfig } from '@aws-sdk/client-cloudfront'
 import { unzipSync } from 'fflate'
 import type { RawInputs } from '../../../src/inputs.js'
+import { startDnsServer } from '../../helpers/dns-server.js'
 import { publishRequest, RUN_URL, type Mocks, runPublish, type RunResult } from './harness.js'
 import { CONCURRENT_EDIT, edgeFunctionOf, type ModelState } from './model.js'
 import { dnsProblem, servedBy, specBefore, type InvariantSpec } from './serving.js'
@@ -51,9 +52,17 @@ export interface JourneyDef {
 }
 
 const HOUR = 3_600_000
+
+/**
+ * The operator's outside DNS provider (manual DNS), as a DNS server on 127.0.0.1: publish asks
+ * it whether B1 and G2 resolve; a journey step's `before` creates the records.
+ */
+export const outsideDns = await startDnsServer()
+export const answersOutside = (host: string): boolean => outsideDns.has(host)
 const base: RawInputs = { 'domain-name': HOSTS.domain }
 const stageProd: RawInputs = { ...base, blue: ref(STAGE), green: ref(PROD) }
 const prodQa: RawInputs = { ...base, blue: ref(PROD), green: ref(QA), 'update-green-alias': 'true' }
+const manualDns: RawInputs = { ...stageProd, 'dns-resolvers': outsideDns.address }
 
 const split = (ratio: string, raw = stageProd, blue = STAGE.name, green = PROD.name): StepDef => ({
   name: ratio,
@@ -199,10 +208,44 @@ export const JOURNEYS: JourneyDef[] = [
     ]
   },
   {
-    // No hosted zone for deep.mg: dns auto falls back to manual (records printed, not made).
-    name: 'manual DNS (no zone): none → 9:1 → 0:1',
-    world: () => deepWorld({}, { zone: false }),
-    steps: [split('9:1'), allGreen()]
+    // Blue as real accounts have it (a viewer-response CloudFront Function, its own
+    // origin-request Lambda@Edge, an S3 origin behind OAC, several behaviours): the router is
+    // built from scratch and falls back through blue's CloudFront domain, so it is accepted, its
+    // fallback is served by blue with all of blue's behaviour, and blue keeps everything but its
+    // aliases (checked after every step).
+    name: 'blue as real accounts have it: none → 9:1 → 1:1 → 0:1 → cleanup',
+    world: () => deepWorld({}, { realBlue: true }),
+    steps: [split('9:1'), split('1:1'), allGreen(), cleanup()]
+  },
+  {
+    // No hosted zone for deep.mg: dns auto falls back to manual, in two phases. Phase 1 makes
+    // only the router-free changes (blue takes W) and prints the B1/G2 records; a re-run while
+    // they do not resolve changes nothing; once the operator made them, phase 2 puts the router
+    // in front of D.
+    name: 'manual DNS (no zone): 9:1 phase 1 → records made → 9:1 phase 2 → 0:1',
+    world: () => {
+      outsideDns.clear()
+      return deepWorld({}, { zone: false })
+    },
+    steps: [
+      {
+        ...split('9:1', manualDns),
+        name: '9:1, B1/G2 not resolving (phase 1)',
+        target: STAGE.name,
+        router: false
+      },
+      {
+        ...split('9:1', manualDns),
+        name: '9:1 after the operator created the records (phase 2)',
+        before: (world) => {
+          const domain = (env: string): string =>
+            world.model.distribution(world.ids[env] ?? '').domainName
+          outsideDns.set(HOSTS.blue, { cname: domain(STAGE.name) })
+          outsideDns.set(HOSTS.green, { cname: domain(PROD.name) })
+        }
+      },
+      allGreen(manualDns)
+    ]
   }
 ]
 
@@ -217,6 +260,10 @@ export interface StepRun {
   step: StepDef
   /** The world before the step (after `before`), to replay it with faults. */
   before: ModelState
+  /** The outside DNS provider's records before the step (manual DNS). */
+  dnsBefore: ReturnType<typeof outsideDns.snapshot>
+  /** The world as the step saw it (its environments' original configs as they were then). */
+  world: World
   spec: InvariantSpec
   result: RunResult
   rerun: RunResult
@@ -232,12 +279,30 @@ export async function runStep(
 ): Promise<StepRun> {
   step.before?.(world)
   const before = world.model.snapshot()
-  const spec = specBefore(world.model, HOSTS, step.target, envsOf(step))
+  const dnsBefore = outsideDns.snapshot()
+  const spec = {
+    ...specBefore(world.model, HOSTS, step.target, envsOf(step)),
+    outsideDns: answersOutside
+  }
   const result = await runPublish(world.model, mocks, step.raw, { spec })
   const rerun = await runPublish(world.model, mocks, step.raw, {
-    spec: specBefore(world.model, HOSTS, step.target, envsOf(step))
+    spec: {
+      ...specBefore(world.model, HOSTS, step.target, envsOf(step)),
+      outsideDns: answersOutside
+    }
   })
-  return { journey, step, before, spec, result, rerun, after: summarise(world) }
+  const seen: World = { ...world, ids: { ...world.ids }, originals: new Map(world.originals) }
+  return {
+    journey,
+    step,
+    before,
+    dnsBefore,
+    world: seen,
+    spec,
+    result,
+    rerun,
+    after: summarise(world)
+  }
 }
 
 /**

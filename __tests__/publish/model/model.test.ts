@@ -6,6 +6,7 @@
 import {
   CNAMEAlreadyExists,
   CreateDistributionWithTagsCommand,
+  DistributionAlreadyExists,
   DeleteDistributionCommand,
   DistributionNotDisabled,
   IllegalUpdate,
@@ -36,19 +37,40 @@ import {
   CreateFunctionCommand,
   DeleteFunctionCommand,
   GetFunctionCommand,
+  UpdateFunctionConfigurationCommand,
   InvalidParameterValueException,
   PublishVersionCommand,
   ResourceConflictException,
   UpdateFunctionCodeCommand
 } from '@aws-sdk/client-lambda'
-import { CreateRoleCommand, GetRoleCommand } from '@aws-sdk/client-iam'
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  EntityAlreadyExistsException,
+  GetRoleCommand,
+  GetServerCertificateCommand,
+  ListAttachedRolePoliciesCommand,
+  ListServerCertificatesCommand
+} from '@aws-sdk/client-iam'
+import { readFileSync } from 'node:fs'
 import { ACMClient, DescribeCertificateCommand } from '@aws-sdk/client-acm'
 import { ListHostedZonesByNameCommand } from '@aws-sdk/client-route-53'
 import { createClients, type Clients } from '../../../src/aws/clients.js'
 import { drive, installMocks, type Mocks } from './harness.js'
 import { AwsModel, CLOUDFRONT_ZONE_ID } from './model.js'
 import { checkInvariant, servedBy, specBefore, type Violation } from './serving.js'
-import { deepWorld, environmentConfig, HOSTS, PROD, QA, STAGE, type World } from './world.js'
+import {
+  deepWorld,
+  environmentConfig,
+  HOSTS,
+  oacBucket,
+  PROD,
+  QA,
+  realBlueConfig,
+  STAGE,
+  type World
+} from './world.js'
+import { routerConfig } from '../../../src/publish/router-config.js'
 import { covered, matches } from './names.js'
 
 let world: World
@@ -365,7 +387,7 @@ describe('CloudFront deployment', () => {
     expect(second.DistributionList?.Items).toHaveLength(1)
   })
 
-  test('CreateDistributionWithTags is idempotent by CallerReference; tags must use allowed characters', async () => {
+  test('a repeated CallerReference is DistributionAlreadyExists, whatever the content; tags must use allowed characters', async () => {
     const cert = model.addCertificate('deep.mg', ['*.deep.mg'])
     const input = {
       DistributionConfigWithTags: {
@@ -374,8 +396,9 @@ describe('CloudFront deployment', () => {
       }
     }
     const a = await clients.cloudfront.send(new CreateDistributionWithTagsCommand(input))
-    const b = await clients.cloudfront.send(new CreateDistributionWithTagsCommand(input))
-    expect(b.Distribution?.Id).toBe(a.Distribution?.Id)
+    await expect(
+      clients.cloudfront.send(new CreateDistributionWithTagsCommand(input))
+    ).rejects.toBeInstanceOf(DistributionAlreadyExists)
     await expect(
       clients.cloudfront.send(
         new TagResourceCommand({
@@ -909,4 +932,267 @@ describe('wiring', () => {
     expect(model.environmentOf(environmentConfig(STAGE, [], 'x'))).toBe('stage')
     expect(model.environmentOf(environmentConfig(PROD, [], 'x'))).toBe('prod')
   })
+})
+
+// Rules real distributions bring (issue 8), each one from AWS's documentation.
+describe('what real distributions carry', () => {
+  const fixture = (name: string): string =>
+    readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8')
+
+  test("CloudFront Functions and Lambda@Edge can't share viewer events of a behaviour; origin events may", async () => {
+    const { arn } = await edgeFunction()
+    const { config, etag } = await read(blueId())
+    const b = config.DefaultCacheBehavior
+    if (b === undefined) throw new Error('no default behaviour')
+    const fn = {
+      Quantity: 1,
+      Items: [
+        {
+          EventType: 'viewer-response' as const,
+          FunctionARN: 'arn:aws:cloudfront::123456789012:function/security-headers'
+        }
+      ]
+    }
+    const withBoth = (eventType: 'viewer-request' | 'origin-request'): DistributionConfig => ({
+      ...config,
+      DefaultCacheBehavior: {
+        ...b,
+        FunctionAssociations: fn,
+        LambdaFunctionAssociations: {
+          Quantity: 1,
+          Items: [{ EventType: eventType, LambdaFunctionARN: arn }]
+        }
+      }
+    })
+    await expect(
+      clients.cloudfront.send(
+        new UpdateDistributionCommand({
+          Id: blueId(),
+          IfMatch: etag,
+          DistributionConfig: withBoth('viewer-request')
+        })
+      )
+    ).rejects.toMatchObject({ name: 'InvalidLambdaFunctionAssociation' })
+    await clients.cloudfront.send(
+      new UpdateDistributionCommand({
+        Id: blueId(),
+        IfMatch: etag,
+        DistributionConfig: withBoth('origin-request')
+      })
+    )
+  })
+
+  test('an S3 origin behind Origin Access Control answers only the distribution its bucket names', () => {
+    const w = deepWorld({}, { realBlue: true })
+    const blue = w.model.distribution(w.ids.stage ?? '')
+    // Blue itself is served (its OAC bucket allows it)...
+    expect(w.model.environmentOf(blue.config, blue)).toBe('stage')
+    // ...a clone of blue in another distribution is denied by the bucket.
+    const clone = {
+      ...blue,
+      id: 'ECLONE',
+      arn: 'arn:aws:cloudfront::123456789012:distribution/ECLONE'
+    }
+    expect(w.model.environmentOf(blue.config, clone)).toMatch(/^denied: .*Origin Access Control/)
+    expect(w.model.state.oacBuckets.get(oacBucket(STAGE))).toBe(blue.arn)
+  })
+
+  test("an origin that is a distribution's CloudFront domain is served by that distribution, two deep at most", () => {
+    const w = deepWorld({}, { realBlue: true })
+    const blue = w.model.distribution(w.ids.stage ?? '')
+    const via = (domain: string) =>
+      routerConfig({
+        originDomain: domain,
+        blue: blue.config,
+        aliases: [],
+        edgeArn: undefined,
+        callerReference: 'r',
+        comment: 'r',
+        enabled: true
+      })
+    expect(w.model.environmentOf(via(blue.domainName))).toBe('stage')
+    const first = w.model.addDistribution(via(blue.domainName))
+    expect(w.model.environmentOf(via(first.domainName))).toMatch(/^denied: .*third distribution/)
+    blue.deployed = { ...blue.config, Enabled: false }
+    expect(w.model.environmentOf(via(blue.domainName))).toMatch(/^denied: .*disabled/)
+  })
+
+  test('a distribution with a continuous-deployment policy refuses alias changes; a staging one holds none', async () => {
+    const d = model.distribution(blueId())
+    d.config = { ...d.config, ContinuousDeploymentPolicyId: 'cd-policy-1' }
+    await expect(setAliases(blueId(), ['*.deep.mg'])).rejects.toBeInstanceOf(IllegalUpdate)
+    await expect(setAliases(blueId(), ['*.deep.mg'])).rejects.toThrow(
+      /not supported for continuous deployment/
+    )
+    // Other changes pass.
+    const { config, etag } = await read(blueId())
+    await clients.cloudfront.send(
+      new UpdateDistributionCommand({
+        Id: blueId(),
+        IfMatch: etag,
+        DistributionConfig: { ...config, Comment: 'still editable' }
+      })
+    )
+    const cert = model.addCertificate('deep.mg', ['*.deep.mg'])
+    await expect(
+      clients.cloudfront.send(
+        new CreateDistributionWithTagsCommand({
+          DistributionConfigWithTags: {
+            DistributionConfig: { ...environmentConfig(QA, ['qa.deep.mg'], cert), Staging: true },
+            Tags: { Items: [] }
+          }
+        })
+      )
+    ).rejects.toBeInstanceOf(InvalidArgument)
+  })
+
+  test('a multi-tenant distribution (ConnectionMode tenant-only) holds no aliases', async () => {
+    const cert = model.addCertificate('deep.mg', ['*.deep.mg'])
+    await expect(
+      clients.cloudfront.send(
+        new CreateDistributionWithTagsCommand({
+          DistributionConfigWithTags: {
+            DistributionConfig: {
+              ...environmentConfig(QA, ['qa.deep.mg'], cert),
+              ConnectionMode: 'tenant-only'
+            },
+            Tags: { Items: [] }
+          }
+        })
+      )
+    ).rejects.toThrow(/multi-tenant/)
+  })
+
+  test('an IAM server certificate covers the names in its PEM, and only those', async () => {
+    const wide = model.addServerCertificate('deep-mg', fixture('iam-deep-mg.pem'))
+    const narrow = model.addServerCertificate('www-only', fixture('iam-www-only.pem'))
+    const withIam = async (id: string, aliases: string[]) => {
+      const { config, etag } = await read(greenId())
+      return clients.cloudfront.send(
+        new UpdateDistributionCommand({
+          Id: greenId(),
+          IfMatch: etag,
+          DistributionConfig: {
+            ...withAliases(config, aliases),
+            ViewerCertificate: { IAMCertificateId: id, SSLSupportMethod: 'sni-only' }
+          }
+        })
+      )
+    }
+    await expect(withIam(narrow, [HOSTS.green])).rejects.toBeInstanceOf(InvalidViewerCertificate)
+    await withIam(wide, [HOSTS.green])
+    const list = await clients.iam.send(new ListServerCertificatesCommand({}))
+    const name = list.ServerCertificateMetadataList?.find((m) => m.ServerCertificateId === wide)
+    const body = await clients.iam.send(
+      new GetServerCertificateCommand({ ServerCertificateName: name?.ServerCertificateName })
+    )
+    expect(body.ServerCertificate?.CertificateBody).toContain('BEGIN CERTIFICATE')
+  })
+
+  test('UpdateFunctionConfiguration moves the runtime; the function is busy until the update settles', async () => {
+    const { name } = await edgeFunction()
+    await clients.edgeLambda.send(
+      new UpdateFunctionConfigurationCommand({ FunctionName: name, Runtime: 'nodejs22.x' })
+    )
+    await expect(
+      clients.edgeLambda.send(new PublishVersionCommand({ FunctionName: name }))
+    ).rejects.toBeInstanceOf(ResourceConflictException)
+    model.deployAll()
+    const fn = await clients.edgeLambda.send(new GetFunctionCommand({ FunctionName: name }))
+    expect(fn.Configuration?.Runtime).toBe('nodejs22.x')
+  })
+
+  test('attached role policies are listed (paged)', async () => {
+    await clients.iam.send(
+      new CreateRoleCommand({ RoleName: 'r', AssumeRolePolicyDocument: EDGE_TRUST })
+    )
+    for (const arn of [
+      'arn:aws:iam::aws:policy/a',
+      'arn:aws:iam::aws:policy/b',
+      'arn:aws:iam::aws:policy/c'
+    ]) {
+      await clients.iam.send(new AttachRolePolicyCommand({ RoleName: 'r', PolicyArn: arn }))
+    }
+    const first = await clients.iam.send(new ListAttachedRolePoliciesCommand({ RoleName: 'r' }))
+    expect(first.AttachedPolicies).toHaveLength(2)
+    expect(first.IsTruncated).toBe(true)
+  })
+
+  test('the hosted-zone list pages by name and id when several zones share a name', async () => {
+    model.addZone('deep.mg')
+    model.addZone('deep.mg')
+    const first = await clients.route53.send(
+      new ListHostedZonesByNameCommand({ DNSName: 'deep.mg', MaxItems: 2 })
+    )
+    expect(first.IsTruncated).toBe(true)
+    const next = await clients.route53.send(
+      new ListHostedZonesByNameCommand({
+        DNSName: first.NextDNSName,
+        HostedZoneId: first.NextHostedZoneId,
+        MaxItems: 2
+      })
+    )
+    expect(next.HostedZones?.[0]?.Id).toBe(`/hostedzone/${first.NextHostedZoneId ?? ''}`)
+  })
+})
+
+describe('answer lost (the SDK retries a call that was applied)', () => {
+  test('CreateRole: applied once; the retry meets EntityAlreadyExists', async () => {
+    model.beginRun()
+    model.failOn(1, 'answer-lost')
+    await expect(
+      clients.iam.send(
+        new CreateRoleCommand({ RoleName: 'r', AssumeRolePolicyDocument: EDGE_TRUST })
+      )
+    ).rejects.toBeInstanceOf(EntityAlreadyExistsException)
+    expect(model.state.roles.has('r')).toBe(true)
+    expect(model.runCalls().map((c) => c.outcome)).toEqual(['fault', 'rejected'])
+  })
+
+  test('UpdateDistribution: applied once; the retry with the old IfMatch meets PreconditionFailed', async () => {
+    model.beginRun()
+    model.failOn(1, 'answer-lost')
+    await expect(setAliases(blueId(), [HOSTS.domain, '*.deep.mg'])).rejects.toBeInstanceOf(
+      PreconditionFailed
+    )
+    expect(model.distribution(blueId()).config.Aliases?.Items).toEqual([HOSTS.domain, '*.deep.mg'])
+  })
+
+  test('a router answering D while the outside DNS provider has no record of B1 is a violation', async () => {
+    const w = deepWorld({}, { zone: false })
+    world = w
+    model = w.model
+    const spec = {
+      ...specBefore(model, HOSTS, 'router', { blueEnv: STAGE.name, greenEnv: PROD.name }),
+      outsideDns: (host: string) => host !== HOSTS.blue
+    }
+    const { arn } = await edgeFunction()
+    await setAliases(blueId(), ['*.deep.mg'])
+    model.deployAll()
+    const violations: Violation[] = []
+    const stop = model.onMutation((call) => violations.push(...checkInvariant(model, spec, call)))
+    const cert = model.addCertificate('deep.mg', ['*.deep.mg'])
+    await clients.cloudfront.send(
+      new CreateDistributionWithTagsCommand({
+        DistributionConfigWithTags: {
+          DistributionConfig: {
+            ...withEdge(environmentConfig(STAGE, [HOSTS.domain], cert), arn),
+            CallerReference: 'router'
+          },
+          Tags: { Items: [] }
+        }
+      })
+    )
+    stop()
+    expect(violations.some((v) => v.kind === 'redirect-target' && v.host === HOSTS.blue)).toBe(true)
+  })
+})
+
+test('realBlueConfig is what the model accepts as an environment (so the journey starts from a real blue)', () => {
+  const w = deepWorld({}, { realBlue: true })
+  const blue = w.model.distribution(w.ids.stage ?? '')
+  expect(blue.config.CacheBehaviors?.Quantity).toBe(3)
+  expect(
+    realBlueConfig(STAGE, [], 'x', 'y').DefaultCacheBehavior?.FunctionAssociations?.Quantity
+  ).toBe(1)
 })

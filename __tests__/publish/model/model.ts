@@ -83,7 +83,9 @@ import {
   type PublishVersionCommandInput,
   type PublishVersionCommandOutput,
   type UpdateFunctionCodeCommandInput,
-  type UpdateFunctionCodeCommandOutput
+  type UpdateFunctionCodeCommandOutput,
+  type UpdateFunctionConfigurationCommandInput,
+  type UpdateFunctionConfigurationCommandOutput
 } from '@aws-sdk/client-lambda'
 import {
   EntityAlreadyExistsException,
@@ -95,8 +97,15 @@ import {
   type CreateRoleCommandOutput,
   type GetRoleCommandInput,
   type GetRoleCommandOutput,
+  type GetServerCertificateCommandInput,
+  type GetServerCertificateCommandOutput,
+  type ListAttachedRolePoliciesCommandInput,
+  type ListAttachedRolePoliciesCommandOutput,
+  type ListServerCertificatesCommandInput,
+  type ListServerCertificatesCommandOutput,
   type Role
 } from '@aws-sdk/client-iam'
+import { X509Certificate } from 'node:crypto'
 import {
   concurrentChange,
   serverError,
@@ -145,6 +154,13 @@ export interface CertificateRecord {
   arn: string
   domainName: string
   sans: string[]
+}
+
+/** An IAM server certificate (CloudFront's IAMCertificateId is its id). */
+export interface ServerCertificateRecord {
+  id: string
+  name: string
+  pem: string
 }
 
 export interface ZoneRecord {
@@ -215,6 +231,12 @@ export interface ModelState {
   changes: Map<string, ChangeRecord>
   /** Environment name → the origin domain names that identify it. */
   environments: Map<string, string[]>
+  serverCertificates: Map<string, ServerCertificateRecord>
+  /**
+   * S3 origins behind Origin Access Control: bucket domain → the one distribution ARN its
+   * bucket policy allows (AWS:SourceArn). Any other distribution gets 403 from the bucket.
+   */
+  oacBuckets: Map<string, string>
 }
 
 export interface ModelSettings {
@@ -277,10 +299,7 @@ export function aliasesOf(config: DistributionConfig | undefined): string[] {
 /** The Lambda@Edge version ARN associated with the default behaviour's viewer request. */
 export function edgeFunctionOf(config: DistributionConfig | undefined): string | undefined {
   const items = config?.DefaultCacheBehavior?.LambdaFunctionAssociations?.Items ?? []
-  return (
-    items.find((a) => a.EventType === 'viewer-request')?.LambdaFunctionARN ??
-    items[0]?.LambdaFunctionARN
-  )
+  return items.find((a) => a.EventType === 'viewer-request')?.LambdaFunctionARN
 }
 
 function quantityMatches(
@@ -313,6 +332,15 @@ function wireName(name: string): string {
   return `${normalise(name).replace(/^\*/, '\\052')}.`
 }
 
+/** The DNS names of a PEM certificate's subject alternative names. */
+function pemSans(pem: string): string[] {
+  return (new X509Certificate(pem).subjectAltName ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n.startsWith('DNS:'))
+    .map((n) => n.slice(4))
+}
+
 function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('base64')
 }
@@ -336,7 +364,9 @@ export class AwsModel {
       functions: new Map(),
       roles: new Map(),
       changes: new Map(),
-      environments: new Map()
+      environments: new Map(),
+      serverCertificates: new Map(),
+      oacBuckets: new Map()
     }
   }
 
@@ -402,6 +432,63 @@ export class AwsModel {
     return arn
   }
 
+  /** Uploads an IAM server certificate (its names are read from the PEM, as CloudFront does). */
+  addServerCertificate(name: string, pem: string): string {
+    const id = `ASCA${this.nextId('scert')}`
+    this.state.serverCertificates.set(id, { id, name, pem })
+    return id
+  }
+
+  /**
+   * Seeds a published Lambda@Edge version (with its role), as an environment's own edge
+   * function would be before the first publish: not counted, no rules beyond the model's.
+   */
+  seedEdgeVersion(name: string): string {
+    const roleName = `${name}-role`
+    const role: RoleRecord = {
+      name: roleName,
+      arn: `arn:aws:iam::${ACCOUNT}:role/${roleName}`,
+      trust: JSON.stringify({
+        Statement: [
+          { Principal: { Service: ['lambda.amazonaws.com', 'edgelambda.amazonaws.com'] } }
+        ]
+      }),
+      policies: [],
+      created: this.state.clock - this.settings.rolePropagationMs
+    }
+    this.state.roles.set(roleName, role)
+    const code = new TextEncoder().encode(`// ${name}`)
+    const fn: FunctionRecord = {
+      name,
+      arn: `arn:aws:lambda:${GLOBAL_REGION}:${ACCOUNT}:function:${name}`,
+      role: role.arn,
+      runtime: 'nodejs22.x',
+      handler: 'index.handler',
+      memorySize: 128,
+      timeout: 5,
+      environment: undefined,
+      description: name,
+      code,
+      codeSha256: sha256(code),
+      state: 'Active',
+      lastUpdateStatus: 'Successful',
+      pollsLeft: 0,
+      settleAt: this.state.clock,
+      versions: [],
+      nextVersion: 1,
+      revision: 1,
+      lastModified: this.state.clock
+    }
+    this.codeBySha.set(fn.codeSha256, code)
+    this.state.functions.set(name, fn)
+    return this.publishNow(fn).FunctionArn ?? ''
+  }
+
+  /** The bucket behind `bucketDomain` lets only this distribution read it (OAC). */
+  allowOac(bucketDomain: string, distributionArn: string): void {
+    this.state.oacBuckets.set(normalise(bucketDomain), distributionArn)
+  }
+
   addZone(name: string): string {
     const id = `Z${this.nextId('zone')}`
     this.state.zones.set(id, { id, name: normalise(name), records: [] })
@@ -423,6 +510,18 @@ export class AwsModel {
         EvaluateTargetHealth: false
       }
     })
+  }
+
+  /** Does the config's certificate (ACM, or an IAM server certificate's PEM) cover host? */
+  certificateCovers(config: DistributionConfig, host: string): boolean {
+    const vc = config.ViewerCertificate
+    if ((vc?.IAMCertificateId ?? '') !== '') {
+      const cert = this.state.serverCertificates.get(vc?.IAMCertificateId ?? '')
+      return cert !== undefined && covered(pemSans(cert.pem), host)
+    }
+    const arn = vc?.ACMCertificateArn
+    const cert = arn === undefined ? undefined : this.state.certificates.get(arn)
+    return cert !== undefined && covered(cert.sans, host)
   }
 
   /** Seeds a deployed distribution (validated like CreateDistribution, not counted). */
@@ -449,8 +548,14 @@ export class AwsModel {
     return [...this.state.zones.values()].flatMap((z) => z.records)
   }
 
-  /** The environment a distribution config serves (see DESIGN 6): router, or by origin. */
-  environmentOf(config: DistributionConfig): string {
+  /**
+   * The environment a distribution config serves (see DESIGN 6): router, or by origin. An origin
+   * that is another distribution's CloudFront domain is that distribution (CloudFront chains two
+   * deep; it routes the request by that domain, so aliases play no part). An S3 origin behind
+   * Origin Access Control answers only the distribution its bucket policy names: anyone else
+   * gets 403 (`denied: ...`).
+   */
+  environmentOf(config: DistributionConfig, self?: DistributionRecord, depth = 0): string {
     const behaviours = [config.DefaultCacheBehavior, ...(config.CacheBehaviors?.Items ?? [])]
     const edge = behaviours.map((b) =>
       (b?.LambdaFunctionAssociations?.Items ?? []).some((a) => a.EventType === 'viewer-request')
@@ -463,6 +568,19 @@ export class AwsModel {
       behaviours.map((b) => {
         const origin = config.Origins?.Items?.find((o) => o.Id === b?.TargetOriginId)
         const domain = normalise(origin?.DomainName ?? '')
+        const chained = this.distributionByDomain(domain)
+        if (chained !== undefined) {
+          const target = chained.deployed ?? chained.config
+          if (depth >= 1) return `denied: ${chained.id} is a third distribution in the chain`
+          if (target.Enabled !== true) return `denied: ${chained.id} is disabled`
+          return this.environmentOf(target, chained, depth + 1)
+        }
+        const allowed = this.state.oacBuckets.get(domain)
+        if (allowed !== undefined && (origin?.OriginAccessControlId ?? '') !== '') {
+          if (self?.arn !== allowed) {
+            return `denied: ${domain} answers only ${allowed} (Origin Access Control), not ${self?.id ?? 'this distribution'}`
+          }
+        }
         for (const [name, domains] of this.state.environments) {
           if (domains.includes(domain)) return name
         }
@@ -488,7 +606,7 @@ export class AwsModel {
     const record: CallRecord = { index, service, command, target, detail, outcome: 'ok' }
     this.calls.push(record)
     try {
-      if (fault !== undefined && fault !== 'lost-response') {
+      if (fault !== undefined && fault !== 'lost-response' && fault !== 'answer-lost') {
         record.outcome = 'fault'
         if (fault === 'throttle') throw throttling(service, command)
         if (fault === 'server') throw serverError(service, command, k % 2 === 0)
@@ -505,6 +623,13 @@ export class AwsModel {
       if (fault === 'lost-response') {
         record.outcome = 'fault'
         throw serverError(service, `${command} (applied, response lost)`)
+      }
+      if (fault === 'answer-lost') {
+        // The answer never reached the client; the SDK retries the same request, and the run
+        // hears the retry's answer (an "already exists", or the same result again).
+        record.outcome = 'fault'
+        record.error = 'applied; answer lost, the SDK retries'
+        return this.mutation(service, command, target, `${detail} (SDK retry)`, apply, onConflict)
       }
       return result
     } catch (e) {
@@ -630,6 +755,20 @@ export class AwsModel {
       }
       for (const a of b.LambdaFunctionAssociations?.Items ?? [])
         this.validateEdgeFunction(a.LambdaFunctionARN, a.EventType)
+      // AWS: "You can't combine CloudFront Functions and Lambda@Edge in viewer events" (viewer
+      // request and viewer response), per cache behaviour.
+      const viewer = (e: string | undefined): boolean =>
+        e === 'viewer-request' || e === 'viewer-response'
+      const lambdaViewer = (b.LambdaFunctionAssociations?.Items ?? []).some((a) =>
+        viewer(a.EventType)
+      )
+      const functionViewer = (b.FunctionAssociations?.Items ?? []).some((f) => viewer(f.EventType))
+      if (lambdaViewer && functionViewer) {
+        throw cfError(
+          InvalidLambdaFunctionAssociation,
+          "You can't combine CloudFront Functions and Lambda@Edge in viewer events (viewer request and viewer response) of one cache behavior."
+        )
+      }
     }
 
     // Aliases: unique among distributions (same wildcard included), covered by the certificate.
@@ -648,7 +787,36 @@ export class AwsModel {
         }
       }
     }
+    if (aliases.length > 0 && config.Staging === true) {
+      throw cfError(
+        InvalidArgument,
+        'A staging distribution cannot have alternate domain names (CNAMEs).'
+      )
+    }
+    if (aliases.length > 0 && config.ConnectionMode === 'tenant-only') {
+      throw cfError(
+        InvalidArgument,
+        'A multi-tenant distribution (ConnectionMode tenant-only) cannot have alternate domain names: they belong to its distribution tenants.'
+      )
+    }
     const vc = config.ViewerCertificate
+    const iamId = vc?.IAMCertificateId
+    if (iamId !== undefined && iamId !== '') {
+      const cert = this.state.serverCertificates.get(iamId)
+      if (cert === undefined) {
+        throw cfError(InvalidViewerCertificate, `The IAM certificate ${iamId} does not exist.`)
+      }
+      const sans = pemSans(cert.pem)
+      for (const alias of aliases) {
+        if (!covered(sans, alias)) {
+          throw cfError(
+            InvalidViewerCertificate,
+            `The certificate that is attached to your distribution doesn't cover the alternate domain name (CNAME) that you're trying to add: ${alias}.`
+          )
+        }
+      }
+      return
+    }
     const acm = vc?.ACMCertificateArn
     if (vc?.CloudFrontDefaultCertificate === true && acm !== undefined) {
       throw cfError(
@@ -783,7 +951,7 @@ export class AwsModel {
       WebACLId: d.config.WebACLId ?? '',
       HttpVersion: d.config.HttpVersion ?? 'http2',
       IsIPV6Enabled: d.config.IsIPV6Enabled ?? true,
-      Staging: false
+      Staging: d.config.Staging ?? false
     }))
     return {
       $metadata: meta,
@@ -826,19 +994,14 @@ export class AwsModel {
       const same = [...this.state.distributions.values()].find(
         (d) => d.config.CallerReference === config.CallerReference
       )
+      // AWS (CreateDistribution, DistributionConfig.CallerReference): "If CallerReference is a
+      // value that you already sent in a previous request to create a distribution, CloudFront
+      // returns a DistributionAlreadyExists error", whatever the content.
       if (same !== undefined) {
-        if (JSON.stringify(same.config) !== JSON.stringify(config)) {
-          throw cfError(
-            DistributionAlreadyExists,
-            `CallerReference ${config.CallerReference ?? ''} was already used by ${same.id} with a different config.`
-          )
-        }
-        return {
-          $metadata: meta,
-          Distribution: this.distributionOut(same),
-          ETag: same.etag,
-          Location: `https://cloudfront.amazonaws.com/2020-05-31/distribution/${same.id}`
-        }
+        throw cfError(
+          DistributionAlreadyExists,
+          `The caller reference you attempted to create the distribution with is associated with another distribution (${same.id}).`
+        )
       }
       this.validateConfig(undefined, config)
       const d = this.newDistribution(config, tags)
@@ -865,6 +1028,19 @@ export class AwsModel {
         if (config === undefined) throw cfError(InvalidArgument, 'DistributionConfig is required.')
         if (config.CallerReference !== d.config.CallerReference) {
           throw cfError(IllegalUpdate, 'CallerReference cannot be changed.')
+        }
+        const continuous =
+          (d.config.ContinuousDeploymentPolicyId ?? '') !== '' || d.config.Staging === true
+        const aliasesChange =
+          JSON.stringify(aliasesOf(config).sort()) !== JSON.stringify(aliasesOf(d.config).sort())
+        if (continuous && aliasesChange) {
+          throw cfError(
+            IllegalUpdate,
+            'One or more fields updated are not supported for continuous deployment.'
+          )
+        }
+        if ((d.config.ConnectionMode ?? 'direct') !== (config.ConnectionMode ?? 'direct')) {
+          throw cfError(IllegalUpdate, 'ConnectionMode cannot be changed.')
         }
         this.validateConfig(d, config)
         d.config = clone(config)
@@ -1008,7 +1184,12 @@ export class AwsModel {
     const from =
       input.DNSName === undefined
         ? 0
-        : zones.findIndex((z) => key(z.name) >= key(input.DNSName ?? ''))
+        : zones.findIndex((z) => {
+            const c = key(z.name).localeCompare(key(input.DNSName ?? ''))
+            return (
+              c > 0 || (c === 0 && (input.HostedZoneId === undefined || z.id >= input.HostedZoneId))
+            )
+          })
     const size = Math.min(input.MaxItems ?? 100, this.settings.pageSize)
     const rest = from < 0 ? [] : zones.slice(from)
     const page = rest.slice(0, size)
@@ -1460,6 +1641,30 @@ export class AwsModel {
     )
   }
 
+  updateFunctionConfiguration(
+    input: UpdateFunctionConfigurationCommandInput
+  ): UpdateFunctionConfigurationCommandOutput {
+    return this.mutation(
+      'lambda',
+      'UpdateFunctionConfiguration',
+      input.FunctionName ?? '?',
+      `runtime=${input.Runtime ?? '(same)'}`,
+      () => {
+        const { fn } = this.parseFunctionName(input.FunctionName)
+        this.requireIdle(fn)
+        if (input.Environment?.Variables !== undefined) fn.environment = input.Environment.Variables
+        if (input.Runtime !== undefined) fn.runtime = input.Runtime
+        if (input.Description !== undefined) fn.description = input.Description
+        fn.revision += 1
+        fn.lastModified = this.state.clock
+        fn.lastUpdateStatus = 'InProgress'
+        fn.pollsLeft = this.settings.lambdaPolls
+        fn.settleAt = this.state.clock + this.settings.lambdaSettleMs
+        return { $metadata: meta, ...this.functionConfig(fn) }
+      }
+    )
+  }
+
   publishVersion(input: PublishVersionCommandInput): PublishVersionCommandOutput {
     return this.mutation('lambda', 'PublishVersion', input.FunctionName ?? '?', 'publish', () => {
       const { fn } = this.parseFunctionName(input.FunctionName)
@@ -1590,6 +1795,72 @@ export class AwsModel {
       this.state.roles.set(name, role)
       return { $metadata: meta, Role: this.roleOut(role) }
     })
+  }
+
+  listAttachedRolePolicies(
+    input: ListAttachedRolePoliciesCommandInput
+  ): ListAttachedRolePoliciesCommandOutput {
+    const role = this.state.roles.get(input.RoleName ?? '')
+    if (role === undefined) {
+      throw new NoSuchEntityException({
+        message: `The role with name ${input.RoleName ?? ''} cannot be found.`,
+        $metadata: { httpStatusCode: 404 }
+      })
+    }
+    const from = input.Marker === undefined ? 0 : Number(input.Marker)
+    const size = Math.min(input.MaxItems ?? 100, this.settings.pageSize)
+    const page = role.policies.slice(from, from + size)
+    const more = from + size < role.policies.length
+    return {
+      $metadata: meta,
+      AttachedPolicies: page.map((arn) => ({ PolicyArn: arn, PolicyName: arn.split('/').pop() })),
+      IsTruncated: more,
+      ...(more ? { Marker: String(from + size) } : {})
+    }
+  }
+
+  listServerCertificates(
+    input: ListServerCertificatesCommandInput
+  ): ListServerCertificatesCommandOutput {
+    const all = [...this.state.serverCertificates.values()]
+    const from = input.Marker === undefined ? 0 : Number(input.Marker)
+    const size = Math.min(input.MaxItems ?? 100, this.settings.pageSize)
+    const more = from + size < all.length
+    return {
+      $metadata: meta,
+      ServerCertificateMetadataList: all.slice(from, from + size).map((c) => ({
+        Path: '/cloudfront/',
+        ServerCertificateName: c.name,
+        ServerCertificateId: c.id,
+        Arn: `arn:aws:iam::${ACCOUNT}:server-certificate/cloudfront/${c.name}`
+      })),
+      IsTruncated: more,
+      ...(more ? { Marker: String(from + size) } : {})
+    }
+  }
+
+  getServerCertificate(input: GetServerCertificateCommandInput): GetServerCertificateCommandOutput {
+    const cert = [...this.state.serverCertificates.values()].find(
+      (c) => c.name === input.ServerCertificateName
+    )
+    if (cert === undefined) {
+      throw new NoSuchEntityException({
+        message: `The Server Certificate with name ${input.ServerCertificateName ?? ''} cannot be found.`,
+        $metadata: { httpStatusCode: 404 }
+      })
+    }
+    return {
+      $metadata: meta,
+      ServerCertificate: {
+        ServerCertificateMetadata: {
+          Path: '/cloudfront/',
+          ServerCertificateName: cert.name,
+          ServerCertificateId: cert.id,
+          Arn: `arn:aws:iam::${ACCOUNT}:server-certificate/cloudfront/${cert.name}`
+        },
+        CertificateBody: cert.pem
+      }
+    }
   }
 
   attachRolePolicy(input: AttachRolePolicyCommandInput): AttachRolePolicyCommandOutput {

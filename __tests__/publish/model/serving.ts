@@ -13,7 +13,7 @@ import {
   type CallRecord,
   type DistributionRecord
 } from './model.js'
-import { covered, matches, normalise, specificity } from './names.js'
+import { matches, normalise, specificity } from './names.js'
 
 /** What an edge does with a request for a host, in one edge combination. */
 export interface Serving {
@@ -117,12 +117,14 @@ function serveIn(model: AwsModel, view: EdgeView, host: string): Serving[] {
     if (config.Enabled !== true) {
       return { ...base, env: 'outage', problem: `${d.id} holds the alias but is disabled` }
     }
-    const arn = config.ViewerCertificate?.ACMCertificateArn
-    const cert = arn === undefined ? undefined : model.state.certificates.get(arn)
-    if (cert === undefined || !covered(cert.sans, host)) {
+    if (!model.certificateCovers(config, host)) {
       return { ...base, env: 'outage', problem: `${d.id}'s certificate does not cover ${host}` }
     }
-    return { ...base, env: model.environmentOf(config) }
+    const env = model.environmentOf(config, d)
+    if (env.includes('denied: ')) {
+      return { ...base, env: 'outage', problem: `${d.id} answers an error: ${env}` }
+    }
+    return { ...base, env }
   })
 }
 
@@ -141,13 +143,21 @@ export function servedBy(model: AwsModel, host: string): Set<string> {
  * that contains it, an alias to the domain name of a distribution that exists. Undefined when
  * the model has no zone for the host (DNS is not the model's business then).
  */
-export function dnsProblem(model: AwsModel, host: string): string | undefined {
+export function dnsProblem(
+  model: AwsModel,
+  host: string,
+  outside?: (host: string) => boolean
+): string | undefined {
   const h = normalise(host)
   const zones = [...model.state.zones.values()].filter(
     (z) => h === z.name || h.endsWith(`.${z.name}`)
   )
   const zone = zones.sort((a, b) => b.name.length - a.name.length)[0]
-  if (zone === undefined) return undefined
+  if (zone === undefined) {
+    // Not in Route53: the outside DNS provider the test plays, when it plays one.
+    if (outside === undefined || outside(h)) return undefined
+    return `no record for ${h} at the outside DNS provider`
+  }
   // The exact name's records, else the zone wildcard's (DNS answers from one or the other).
   const exact = zone.records.filter((r) => normalise(r.Name ?? '') === h)
   const records =
@@ -192,6 +202,8 @@ export interface InvariantSpec {
     blueEnv?: string
     greenEnv?: string
   }
+  /** Names outside Route53 (manual DNS): does the outside DNS provider answer this one? */
+  outsideDns?: (host: string) => boolean
 }
 
 export type ViolationKind = 'outage' | 'wrong-environment' | 'dns' | 'redirect-target'
@@ -292,7 +304,7 @@ export function checkInvariant(
   const targets = spec.redirectTargets
   if (targets !== undefined && servedBy(model, spec.domain).has('router')) {
     for (const host of [targets.blue, targets.green]) {
-      const problem = dnsProblem(model, host)
+      const problem = dnsProblem(model, host, spec.outsideDns)
       if (problem !== undefined) {
         out.push({
           ...at,

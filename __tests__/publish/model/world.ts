@@ -5,6 +5,7 @@
  * records for D and G2. And a role-based summary of the world, to compare two runs' results.
  */
 import type { DistributionConfig, Tag } from '@aws-sdk/client-cloudfront'
+import { realBlueConfig as siteRealBlue } from '../../helpers/site.js'
 import { AwsModel, aliasesOf, type ModelSettings } from './model.js'
 import { normalise } from './names.js'
 
@@ -98,6 +99,37 @@ export function environmentConfig(
   }
 }
 
+/**
+ * Blue as real accounts have it (the emulator tests' realBlueConfig: a viewer-response
+ * CloudFront Function, its own origin-request Lambda@Edge, an S3 origin behind Origin Access
+ * Control, several behaviours), plus logging and a WAF web ACL. A router cloned from it would be
+ * refused (CloudFront Functions and Lambda@Edge in viewer events) or denied by the bucket.
+ */
+export function realBlueConfig(
+  env: EnvSpec,
+  aliases: string[],
+  certificateArn: string,
+  ownEdgeArn: string
+): DistributionConfig {
+  return {
+    ...siteRealBlue(environmentConfig(env, aliases, certificateArn), {
+      ownEdgeArn,
+      oacId: 'E2OACEXAMPLE',
+      assetsBucket: oacBucket(env)
+    }),
+    Logging: {
+      Enabled: true,
+      IncludeCookies: false,
+      Bucket: 'logs.s3.amazonaws.com',
+      Prefix: env.hash
+    },
+    WebACLId: `arn:aws:wafv2:us-east-1:123456789012:global/webacl/${env.hash}/1`
+  }
+}
+
+export const oacBucket = (env: EnvSpec): string =>
+  `deep-${env.name}-assets-${env.hash}.s3.us-east-1.amazonaws.com`
+
 export function deepTags(env: EnvSpec): Tag[] {
   return [
     { Key: 'DeepEnvironmentName', Value: env.name },
@@ -113,20 +145,22 @@ export interface World {
   originals: Map<string, DistributionConfig>
 }
 
-/** The world before the first publish. */
+/** The world before the first publish (`realBlue`: blue as real accounts have it). */
 export function deepWorld(
   settings: Partial<ModelSettings> = {},
-  options: { zone?: boolean } = {}
+  options: { zone?: boolean; realBlue?: boolean } = {}
 ): World {
   const model = new AwsModel(settings)
   for (const env of [STAGE, PROD, QA])
-    model.defineEnvironment(env.name, [env.origin, apiOrigin(env)])
+    model.defineEnvironment(env.name, [env.origin, apiOrigin(env), oacBucket(env)])
   const blueCert = model.addCertificate(APEX, [`*.${APEX}`])
   const greenCert = model.addCertificate(APEX, [`*.${APEX}`])
-  const blue = model.addDistribution(
-    environmentConfig(STAGE, [HOSTS.domain], blueCert),
-    deepTags(STAGE)
-  )
+  const blueConfig =
+    options.realBlue === true
+      ? realBlueConfig(STAGE, [HOSTS.domain], blueCert, model.seedEdgeVersion('deep-stage-auth'))
+      : environmentConfig(STAGE, [HOSTS.domain], blueCert)
+  const blue = model.addDistribution(blueConfig, deepTags(STAGE))
+  if (options.realBlue === true) model.allowOac(oacBucket(STAGE), blue.arn)
   const green = model.addDistribution(
     environmentConfig(PROD, [HOSTS.green], greenCert),
     deepTags(PROD)
@@ -174,7 +208,7 @@ export function summarise(world: World): WorldSummary {
       role: roleOf.get(d.id) ?? '?',
       aliases: aliasesOf(d.config).sort(),
       enabled: d.config.Enabled === true,
-      serves: model.environmentOf(d.config)
+      serves: model.environmentOf(d.config, d)
     }))
     .sort((a, b) => a.role.localeCompare(b.role))
   const records = model
