@@ -565,7 +565,7 @@ function sameEnv(a: EnvRef, b: EnvRef): boolean {
   return false
 }
 
-/** ratio and/or percents → exact weights; defaults to the seed's 0 blue / 100 green. */
+/** ratio and/or percents → exact weights; defaults to 0 blue / 100 green. */
 function resolveWeights(
   parsed: Parsed,
   rawOf: (n: InputName) => string,

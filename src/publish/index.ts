@@ -92,7 +92,7 @@ export async function publish(request: PublishRequest, ctx: Context): Promise<vo
     }
     if (request.cleanup && attempt === 1) {
       report.notes.push(
-        `cleanup keeps the records of ${request.domainName}, ${request.blueHostname} and ${request.greenHostname}: they point at the distribution that stays active (the seed: keep www1 and www2 by changing them to the CF that remains active). It removes the router distribution and the edge function.`
+        `cleanup keeps the records of ${request.domainName}, ${request.blueHostname} and ${request.greenHostname}: they point at the distribution that stays active. It removes the router distribution and the edge function.`
       )
     }
     if (p.phase === 'records-first') {

@@ -8,7 +8,7 @@ import { covers } from './hostnames.js'
 import { targetOf } from './search.js'
 import type { DistFacts, Observed, PlanRequest, PublishState } from './types.js'
 
-/** The seed's message when the wildcard is held elsewhere (with the distribution named). */
+/** The original request's message when the wildcard is held elsewhere (with the distribution named). */
 export function wildcardHeldMessage(wildcard: string, holder: string): string {
   return `${wildcard} is held by CloudFront distribution ${holder}. In order to avoid DNS lags and unexpected behavior, bluegreen publish requires wildcarded SSL (e.g. ${wildcard}) during blue-green deployment process. Please release it from other CloudFront distribution (${holder}) and try again.`
 }

@@ -1,5 +1,5 @@
 /**
- * The search over alias moves, pure. How it keeps the zero-downtime invariant (DESIGN.md 2)
+ * The search over alias moves, pure. How it keeps the zero-downtime invariant
  * without a hand-written order per transition:
  * 1. The aliases we manage (D, W, B1, G2) and the router's mode form a small abstract state.
  *    A state is *safe* when every hostname served before the run is served by exactly one
