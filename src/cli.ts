@@ -25,14 +25,16 @@ const BOOLEAN_INPUTS: readonly InputName[] = [
   'data-replicate',
   'cleanup',
   'dry-run',
-  'wait'
+  'wait',
+  'overwrite-green',
+  'replay-over-green-writes'
 ]
 
 export const USAGE = `bluegreen ${VERSION}: shift CloudFront traffic between blue and green, replicate their data
 
 Usage:
   bluegreen publish --blue <ref> --green <ref> --domain-name <host> [--ratio B:G] [options]
-  bluegreen replicate <prepare|status|start|stop|terminate|verify> --blue <ref> --green <ref> [options]
+  bluegreen replicate <prepare|status|start|stop|terminate|verify|repair> --blue <ref> --green <ref> [options]
 
 <ref> is a CloudFront distribution id, an alias it holds (www1.deep.mg) or env:hash (prod:wxyz0987).
 Every action input is a flag of the same name (see README): ${INPUT_NAMES.filter(

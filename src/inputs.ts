@@ -12,10 +12,12 @@ export const COMMANDS = [
   'replicate start',
   'replicate stop',
   'replicate terminate',
-  'replicate verify'
+  'replicate verify',
+  'replicate repair'
 ] as const
 export type Command = (typeof COMMANDS)[number]
-export type ReplicateAction = 'prepare' | 'status' | 'start' | 'stop' | 'terminate' | 'verify'
+export type ReplicateAction =
+  'prepare' | 'status' | 'start' | 'stop' | 'terminate' | 'verify' | 'repair'
 
 /** Names of every input, as in action.yml and as CLI flags. */
 export const INPUT_NAMES = [
@@ -41,7 +43,9 @@ export const INPUT_NAMES = [
   'dry-run',
   'wait',
   'wait-timeout',
-  'region'
+  'region',
+  'overwrite-green',
+  'replay-over-green-writes'
 ] as const
 export type InputName = (typeof INPUT_NAMES)[number]
 export type RawInputs = Partial<Record<InputName, string>>
@@ -104,6 +108,10 @@ export interface ReplicateRequest extends CommonRequest {
   publicIgnore: string[]
   /** The one segment this job scans (matrix sharing); undefined: all of them. */
   segment: number | undefined
+  /** prepare may copy into green tables that hold items (and removes the keys blue lacks). */
+  overwriteGreen: boolean
+  /** start may replay blue's streams from TRIM_HORIZON although green takes writes of its own. */
+  replayOverGreenWrites: boolean
 }
 
 export type Request = PublishRequest | ReplicateRequest
@@ -304,7 +312,9 @@ const FIELDS = {
   'dry-run': bool,
   wait: bool,
   'wait-timeout': field(parseDuration),
-  region: z.string().regex(REGION, 'must be an AWS region such as us-east-1 or eu-west-2')
+  region: z.string().regex(REGION, 'must be an AWS region such as us-east-1 or eu-west-2'),
+  'overwrite-green': bool,
+  'replay-over-green-writes': bool
 } satisfies Record<InputName, z.ZodType>
 
 type Parsed = { [K in InputName]?: z.output<(typeof FIELDS)[K]> }
@@ -409,7 +419,9 @@ export function parseInputs(raw: RawInputs, options: ParseOptions = {}): Request
     ...common,
     privateIgnore: parsed['private-ignore'] ?? [],
     publicIgnore: parsed['public-ignore'] ?? [],
-    segment: parsed.segment
+    segment: parsed.segment,
+    overwriteGreen: parsed['overwrite-green'] ?? false,
+    replayOverGreenWrites: parsed['replay-over-green-writes'] ?? false
   }
 }
 

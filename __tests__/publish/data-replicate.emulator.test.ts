@@ -11,7 +11,7 @@ import { runAction } from '../helpers/action.js'
 import { emulatorEndpoint } from '../helpers/emulator.js'
 import { createSite, type Site } from '../helpers/site.js'
 import { describeTable } from '../../src/aws/dynamodb.js'
-import { applyRecords } from '../../src/replicate/apply.js'
+import { applyRecords } from '../../src/replicate/function/apply.js'
 import { replicationNames } from '../../src/replicate/names.js'
 import {
   countItems,

@@ -35,8 +35,10 @@ import {
   DeleteEventSourceMappingCommand,
   DeleteFunctionCommand,
   GetFunctionCommand,
+  GetEventSourceMappingCommand,
   InvalidParameterValueException,
   LambdaClient,
+  ResourceNotFoundException as LambdaNotFound,
   ListEventSourceMappingsCommand
 } from '@aws-sdk/client-lambda'
 import {
@@ -48,10 +50,11 @@ import {
 import type { DynamoDBRecord } from 'aws-lambda'
 import { mockClient } from 'aws-sdk-client-mock'
 import { batchPut } from '../../src/aws/dynamodb.js'
-import { createMapping } from '../../src/aws/replication-lambda.js'
+import { createStreamMapping } from '../../src/aws/lambda.js'
+import { mappingSettings } from '../../src/replicate/deploy.js'
 import { BlueGreenError } from '../../src/errors.js'
 import { memoryLogger } from '../../src/log.js'
-import { applyRecords } from '../../src/replicate/apply.js'
+import { applyRecords } from '../../src/replicate/function/apply.js'
 import { backfill, type BackfillJob } from '../../src/replicate/backfill.js'
 import { replicate } from '../../src/replicate/index.js'
 import { replicationNames } from '../../src/replicate/names.js'
@@ -367,7 +370,14 @@ describe('terminate', () => {
       ]
     })
     lam.on(GetFunctionCommand).resolves({ Configuration: { FunctionArn: 'f', CodeSha256: 'x' } })
-    lam.on(DeleteEventSourceMappingCommand).resolves({})
+    // AWS: DeleteEventSourceMapping answers State Deleting; the mapping stays readable (Deleting)
+    // for some seconds, then GetEventSourceMapping answers ResourceNotFoundException.
+    lam.on(DeleteEventSourceMappingCommand).resolves({ UUID: 'm-1', State: 'Deleting' })
+    lam
+      .on(GetEventSourceMappingCommand)
+      .resolvesOnce({ UUID: 'm-1', EventSourceArn: arnA, State: 'Deleting' })
+      .resolvesOnce({ UUID: 'm-1', EventSourceArn: arnA, State: 'Deleting' })
+      .rejects(new LambdaNotFound({ message: 'gone', $metadata: {} }))
     lam.on(DeleteFunctionCommand).resolves({})
     im.on(GetRoleCommand).resolves({
       Role: { Arn: 'r', RoleName: names.roleName, Path: '/', RoleId: 'id', CreateDate: new Date() }
@@ -402,6 +412,13 @@ describe('terminate', () => {
       lam.commandCalls(DeleteEventSourceMappingCommand).map((c) => c.args[0].input.UUID)
     ).toEqual(['m-1'])
     expect(lam.commandCalls(DeleteFunctionCommand)).toHaveLength(1)
+    // The function goes only once the mapping is gone (no batch in flight writes to green).
+    const gets = lam.commandCalls(GetEventSourceMappingCommand)
+    expect(gets).toHaveLength(3)
+    const order = lam.calls().map((c) => c.args[0].constructor.name)
+    expect(order.lastIndexOf('GetEventSourceMappingCommand')).toBeLessThan(
+      order.indexOf('DeleteFunctionCommand')
+    )
     expect(im.commandCalls(DeleteRolePolicyCommand)).toHaveLength(1)
     expect(im.commandCalls(DeleteRoleCommand)).toHaveLength(1)
     expect(q.commandCalls(DeleteQueueCommand).map((c) => c.args[0].input.QueueUrl)).toEqual([
@@ -467,7 +484,7 @@ describe('terminate', () => {
   test('status counts the failed batches, and only warns when it cannot read the queue', async () => {
     const { ctx } = mocks()
     await replicate(request('status'), ctx)
-    const warning = `2 failed batches are in ${names.failureQueue}: the keys in them may be stale on green; fix the cause, then run replicate verify (and re-run prepare to re-copy)`
+    const warning = `2 failed batches are in ${names.failureQueue}: the keys in them may be stale on green; fix the cause, then run replicate repair (it re-applies their keys and compares the tables)`
     expect(ctx.report.warnings).toEqual([warning])
     expect(ctx.report.tables.map((r) => r.note.endsWith(warning))).toEqual([true, true])
 
@@ -501,7 +518,14 @@ test('a mapping is retried while the new SendMessage permission propagates, and 
       return Promise.resolve()
     }
     const client = new LambdaClient({ region: 'us-east-1' })
-    const mapping = await createMapping(client, 'fn', 'arn:stream', 'arn:queue', sleep)
+    const create = () =>
+      createStreamMapping(
+        client,
+        { functionName: 'fn', eventSourceArn: 'arn:stream', startingPosition: 'TRIM_HORIZON' },
+        mappingSettings('arn:queue'),
+        { sleep }
+      )
+    const mapping = await create()
     expect(mapping.uuid).toBe('m-1')
     expect(lambda.commandCalls(CreateEventSourceMappingCommand)).toHaveLength(3)
     expect(sleeps).toEqual([5000, 5000])
@@ -509,9 +533,7 @@ test('a mapping is retried while the new SendMessage permission propagates, and 
     lambda
       .on(CreateEventSourceMappingCommand)
       .rejects(new InvalidParameterValueException({ message: 'BatchSize too big', $metadata: {} }))
-    await expect(createMapping(client, 'fn', 'arn:stream', 'arn:queue', sleep)).rejects.toThrow(
-      'BatchSize too big'
-    )
+    await expect(create()).rejects.toThrow('BatchSize too big')
     expect(sleeps).toHaveLength(2)
   } finally {
     lambda.restore()
