@@ -67,4 +67,17 @@ describe('bluegreen CLI', () => {
       tables: 'Todo'
     })
   })
+
+  it('takes replicate repair, and the replicate opt-ins as boolean flags', () => {
+    expect(
+      parseCommandLine(['replicate', 'repair', '--blue', 'a:abcd1234', '--green', 'b:abcd1234'])
+    ).toMatchObject({ command: 'replicate repair' })
+    expect(
+      parseCommandLine(['replicate', 'start', '--replay-over-green-writes', '--overwrite-green'])
+    ).toEqual({
+      command: 'replicate start',
+      'replay-over-green-writes': 'true',
+      'overwrite-green': 'true'
+    })
+  })
 })

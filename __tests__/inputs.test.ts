@@ -111,7 +111,9 @@ describe('bad input names the input, the value and the rule', () => {
     ['segment not below segments', { segment: '4', segments: '4' }, 'segment'],
     ['tables with a bad name', { tables: 'ok_table, a b' }, 'tables'],
     ['tables with two equals', { tables: 'a1x=b1x=c1x' }, 'tables'],
-    ['tables paired with itself', { tables: 'Todo=Todo' }, 'tables']
+    ['tables paired with itself', { tables: 'Todo=Todo' }, 'tables'],
+    ['overwrite-green yes', { 'overwrite-green': 'yes' }, 'overwrite-green'],
+    ['replay-over-green-writes 1', { 'replay-over-green-writes': '1' }, 'replay-over-green-writes']
   ]
 
   it.each(cases)('%s', (_description, raw, input) => {
@@ -255,6 +257,24 @@ describe('environments, names and defaults', () => {
       segment: 3,
       publicIgnore: ['*.map', 'logs/']
     })
+  })
+
+  it('parses replicate repair, and the two opt-ins of replicate (off unless set)', () => {
+    const refs = { blue: 'stage:abcd1234', green: 'prod:wxyz0987' }
+    expect(parseInputs({ command: 'replicate repair', ...refs })).toMatchObject({
+      command: 'replicate',
+      action: 'repair',
+      overwriteGreen: false,
+      replayOverGreenWrites: false
+    })
+    expect(
+      parseInputs({
+        command: 'replicate start',
+        ...refs,
+        'overwrite-green': 'true',
+        'replay-over-green-writes': 'true'
+      })
+    ).toMatchObject({ action: 'start', overwriteGreen: true, replayOverGreenWrites: true })
   })
 
   it('does not require domain-name for replicate', () => {
