@@ -12,6 +12,7 @@ if moto.__version__ != "5.2.5":
     sys.exit(f"moto {moto.__version__} found; the patches are written for 5.2.5")
 
 import patches  # noqa: E402,F401  (applies them on import)
+import patches_replicate  # noqa: E402,F401  (replicate's, beside them)
 from moto.server import main  # noqa: E402
 
 main(["-H", "127.0.0.1", "-p", sys.argv[1]])
