@@ -6,6 +6,7 @@ import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { emulatorPids, installMoto, startMoto, stopAll } from './emulator.mjs'
+import { startDynalite, stopDynalite } from './dynalite.mjs'
 
 const workers = Number(process.env.BLUEGREEN_TEST_WORKERS ?? 2)
 
@@ -16,6 +17,8 @@ try {
   installMoto()
   const endpoints = await Promise.all(Array.from({ length: workers }, startMoto))
   console.log(`[test] emulators: ${endpoints.join(' ')} (pids ${emulatorPids().join(' ')})`)
+  const dynaliteEndpoints = await startDynalite(workers)
+  console.log(`[test] dynalite: ${dynaliteEndpoints.join(' ')}`)
   mkdirSync('build', { recursive: true })
   const results = path.join('build', 'jest-results.json')
   const jest = spawn(
@@ -33,6 +36,7 @@ try {
       env: {
         ...process.env,
         MOTO_ENDPOINTS: endpoints.join(','),
+        DYNALITE_ENDPOINTS: dynaliteEndpoints.join(','),
         AWS_ACCESS_KEY_ID: 'testing',
         AWS_SECRET_ACCESS_KEY: 'testing',
         AWS_SESSION_TOKEN: 'testing',
@@ -52,5 +56,6 @@ try {
   code = 1
 } finally {
   stopAll()
+  await stopDynalite()
 }
 process.exit(code)

@@ -116,7 +116,7 @@ export interface ResyncResult {
  * both sides and returns what still differs.
  */
 export async function resyncTable(
-  deps: RepairDeps,
+  deps: Pick<RepairDeps, 'dynamodb' | 'sleep' | 'segments'>,
   pair: { blue: string; green: string; schema: KeySchema }
 ): Promise<ResyncResult> {
   const diff = await diffTable(deps.dynamodb, pair, { segments: deps.segments, sleep: deps.sleep })
