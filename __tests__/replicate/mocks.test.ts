@@ -232,6 +232,67 @@ test('backfill refuses to go on when it cannot finish inside the 24 h stream ret
   expect(ddb.commandCalls(ScanCommand).length).toBeLessThanOrEqual(2) // stopped after the first page
 })
 
+test('backfill: with ItemCount 0 (a new table), finished segments tell how much is left, and the run stops when it cannot end in time', async () => {
+  const client = new DynamoDBClient({ region: 'us-east-1' })
+  const ddb = mockClient(client)
+  let clock = Date.parse('2026-01-01T00:00:00Z')
+  // Segment 0 is small and done after one page; segment 1 holds a million items, 100 a minute.
+  ddb.on(ScanCommand, { Segment: 0 }).resolves({ Items: [item(1)] })
+  ddb.on(ScanCommand, { Segment: 1 }).callsFake(() => {
+    clock += 60_000
+    return Promise.resolve({
+      Items: Array.from({ length: 100 }, (_, i) => item(i)),
+      LastEvaluatedKey: { id: { S: 'x' } }
+    })
+  })
+  ddb.on(BatchWriteItemCommand).resolves({})
+  ddb.on(UpdateItemCommand).resolves({})
+  // ItemCount 0 says nothing; a finished segment of 1 item says little: the estimate then rests
+  // on the measured pages. So with 2 segments, the hard deadline is what stops it.
+  const error: unknown = await backfill(
+    job({ itemCount: 0, t0: new Date(clock), totalSegments: 2, segments: [0, 1] }),
+    {
+      dynamodb: client,
+      log: memoryLogger(),
+      now: () => new Date(clock),
+      sleep: () => Promise.resolve()
+    },
+    { retentionMs: 3 * 3_600_000, retentionMarginMs: 3_600_000 }
+  ).catch((e: unknown) => e)
+  expect(error).toBeInstanceOf(BlueGreenError)
+  expect(String(error)).toMatch(/ran past its deadline 2026-01-01T02:00:00.000Z/)
+  // It stopped at the first page past the deadline: 2 h of pages at one a minute.
+  expect(ddb.commandCalls(ScanCommand, { Segment: 1 }).length).toBeLessThanOrEqual(122)
+
+  // Finished segments that held many items: their count, extrapolated, is the estimate.
+  ddb.reset()
+  clock = Date.parse('2026-01-01T00:00:00Z')
+  ddb
+    .on(ScanCommand, { Segment: 0 })
+    .resolves({ Items: Array.from({ length: 1000 }, (_, i) => item(i)) })
+  ddb.on(ScanCommand, { Segment: 1 }).callsFake(() => {
+    clock += 60_000
+    return Promise.resolve({ Items: [item(5)], LastEvaluatedKey: { id: { S: 'x' } } })
+  })
+  ddb.on(BatchWriteItemCommand).resolves({})
+  ddb.on(UpdateItemCommand).resolves({})
+  const early: unknown = await backfill(
+    job({ itemCount: 0, t0: new Date(clock), totalSegments: 2, segments: [0, 1] }),
+    {
+      dynamodb: client,
+      log: memoryLogger(),
+      now: () => new Date(clock),
+      sleep: () => Promise.resolve()
+    },
+    { retentionMs: 3 * 3_600_000, retentionMarginMs: 3_600_000 }
+  ).catch((e: unknown) => e)
+  expect(String(early)).toMatch(
+    /cannot finish inside the stream's 3h00m retention: ~9\d\d items left \(ItemCount 0, 1 of 2 segments done\)/
+  )
+  // Stopped by the estimate, well before the deadline itself (2 h of pages at one a minute).
+  expect(ddb.commandCalls(ScanCommand, { Segment: 1 }).length).toBeLessThan(90)
+})
+
 const STREAM = 'arn:aws:dynamodb:us-east-1:123456789012:table/blue/stream/2026-01-01T00:00:00.000'
 
 function record(

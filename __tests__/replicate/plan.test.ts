@@ -7,7 +7,14 @@ import type { Mapping } from '../../src/aws/lambda.js'
 import type { ControlState, TableControl } from '../../src/replicate/control.js'
 import { mappingSettings, MAX_RECORD_AGE_SECONDS, policyFor } from '../../src/replicate/deploy.js'
 import { replicationNames } from '../../src/replicate/names.js'
-import { planPrepare, streamIsOurs, type PrepareRequest } from '../../src/replicate/prepare.js'
+import {
+  planPrepare,
+  retentionProblem,
+  streamIsOurs,
+  type PrepareRequest
+} from '../../src/replicate/prepare.js'
+import { eventKind } from '../../src/replicate/function/dispatch.js'
+import { parseFailedBatch } from '../../src/replicate/repair.js'
 import { planRepair } from '../../src/replicate/repair.js'
 import { planStart } from '../../src/replicate/start.js'
 import { NO_LAG } from '../../src/replicate/status.js'
@@ -547,4 +554,63 @@ describe('planRepair', () => {
     const none = planRepair(prepared({ queue: undefined }))
     expect(none.notes).toEqual([expect.stringContaining('no failed batch to re-apply')])
   })
+})
+
+test("prepare's end checks every table's T0, not only the last one copied", () => {
+  const records = [
+    { blue: 'First', t0: ago(23 * HOUR + 60_000) },
+    { blue: 'Last', t0: ago(HOUR) }
+  ]
+  expect(retentionProblem(records, NOW)).toMatch(/T0 of First \(T0 .*\) is older/)
+  expect(retentionProblem(records, NOW)).not.toMatch(/Last/)
+  expect(retentionProblem([{ blue: 'Last', t0: ago(HOUR) }], NOW)).toBeUndefined()
+})
+
+test('the replication function tells a DynamoDB stream batch from other events by shape', () => {
+  const record = { eventSource: 'aws:dynamodb', dynamodb: { Keys: { id: { S: 'a' } } } }
+  expect(eventKind({ Records: [record] })).toEqual({ kind: 'dynamodb-stream', records: [record] })
+  expect(eventKind({ Records: [] })).toEqual({ kind: 'dynamodb-stream', records: [] })
+  expect(eventKind({ Records: [{ eventSource: 'aws:s3' }] })).toEqual({
+    kind: 'unknown',
+    reason: 'records from aws:s3'
+  })
+  expect(eventKind({ source: 'aws.s3', detail: {} })).toEqual({
+    kind: 'unknown',
+    reason: 'source aws.s3'
+  })
+  expect(eventKind('x')).toEqual({ kind: 'unknown', reason: 'not an object' })
+})
+
+test('a failure-queue message is read as Lambda documents the on-failure record of a stream batch', () => {
+  // The example invocation record of the Lambda developer guide (DynamoDB streams).
+  const documented = {
+    requestContext: {
+      requestId: '316aa6d0-8154-xmpl-9af7-85d5f4a6bc81',
+      functionArn: 'arn:aws:lambda:us-east-2:123456789012:function:myfunction',
+      condition: 'RetryAttemptsExhausted',
+      approximateInvokeCount: 1
+    },
+    responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+    version: '1.0',
+    timestamp: '2019-11-14T00:13:49.717Z',
+    DDBStreamBatchInfo: {
+      shardId: 'shardId-00000001573689847184-864758bb',
+      startSequenceNumber: '800000000003126276362',
+      endSequenceNumber: '800000000003126276362',
+      approximateArrivalOfFirstRecord: '2019-11-14T00:13:19Z',
+      approximateArrivalOfLastRecord: '2019-11-14T00:13:19Z',
+      batchSize: 1,
+      streamArn:
+        'arn:aws:dynamodb:us-east-2:123456789012:table/mytable/stream/2019-11-14T00:04:06.388'
+    }
+  }
+  expect(parseFailedBatch(JSON.stringify(documented))).toEqual({
+    streamArn: documented.DDBStreamBatchInfo.streamArn,
+    shardId: documented.DDBStreamBatchInfo.shardId,
+    startSequenceNumber: '800000000003126276362',
+    endSequenceNumber: '800000000003126276362'
+  })
+  for (const other of ['not json', '{}', '{"DDBStreamBatchInfo":{"shardId":"s"}}', '[1]']) {
+    expect(parseFailedBatch(other)).toBeUndefined()
+  }
 })

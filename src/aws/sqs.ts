@@ -4,6 +4,7 @@
  * Create-or-get, count, receive, delete; every function is idempotent.
  */
 import {
+  ChangeMessageVisibilityCommand,
   CreateQueueCommand,
   DeleteMessageCommand,
   DeleteQueueCommand,
@@ -124,4 +125,19 @@ export async function deleteMessage(
   receiptHandle: string
 ): Promise<void> {
   await sqs.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: receiptHandle }))
+}
+
+/** Makes a received message visible to readers again at once (its work failed). */
+export async function releaseMessage(
+  sqs: SQSClient,
+  url: string,
+  receiptHandle: string
+): Promise<void> {
+  await sqs.send(
+    new ChangeMessageVisibilityCommand({
+      QueueUrl: url,
+      ReceiptHandle: receiptHandle,
+      VisibilityTimeout: 0
+    })
+  )
 }

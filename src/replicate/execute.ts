@@ -30,7 +30,7 @@ import { mapLimit } from '../concurrency.js'
 import type { Context } from '../context.js'
 import { BlueGreenError } from '../errors.js'
 import type { PlanRow } from '../report.js'
-import { backfill, formatDuration, type BackfillTuning } from './backfill.js'
+import { backfill, type BackfillTuning } from './backfill.js'
 import {
   clearEnabling,
   createControlTable,
@@ -53,9 +53,8 @@ import {
   policyFor,
   TRUSTED_SERVICES
 } from './deploy.js'
-import { retentionOf, type RetentionRules } from './prepare.js'
+import { retentionProblem, type RetentionRules } from './prepare.js'
 import { assertLevel, drainQueue, resyncTable, type RepairDeps } from './repair.js'
-import { timeOf } from './steps.js'
 import type { ReplicatePlan, ReplicationState, SharedStep, TableStep } from './types.js'
 
 export interface ExecuteOptions extends RetentionRules {
@@ -148,8 +147,8 @@ export async function executePlan(
 
 /**
  * After the backfills: every table's T0 must still be inside the stream's retention less the
- * margin, or start could not replay all changes since; checked for every table, not only the
- * one that finished last.
+ * margin, or start could not replay all changes since; checked for every table of the run, not
+ * only the one that finished last.
  */
 function checkRetention(
   ctx: Context,
@@ -157,21 +156,12 @@ function checkRetention(
   steps: readonly (SharedStep | TableStep | undefined)[],
   rules: RetentionRules
 ): void {
-  const { retention, margin } = retentionOf(rules)
-  const now = ctx.now().getTime()
-  const late: string[] = []
-  for (const step of steps) {
-    if (step?.section !== 'tables') continue
-    const record = live.records.get(step.table)
-    if (record !== undefined && now > timeOf(record.t0) + retention - margin) {
-      late.push(`${step.table} (T0 ${record.t0})`)
-    }
-  }
-  if (late.length > 0) {
-    throw new BlueGreenError(
-      `The backfill ended too late to start replication safely: the stream keeps changes ${formatDuration(retention)} and start needs ${formatDuration(margin)} of that, but T0 of ${late.join(', ')} is older. Run \`replicate terminate\`, then \`replicate prepare\` with more segments or a matrix, and \`replicate start\` right after.`
-    )
-  }
+  const records = steps.flatMap((step) => {
+    const record = step?.section === 'tables' ? live.records.get(step.table) : undefined
+    return record === undefined ? [] : [record]
+  })
+  const problem = retentionProblem(records, ctx.now(), rules)
+  if (problem !== undefined) throw new BlueGreenError(problem)
 }
 
 function waiter(options: ExecuteOptions): { minDelay: number } {

@@ -100,7 +100,7 @@ export async function replicate(
   }
   if (request.action === 'repair' && !request.dryRun && (result.failedBatches ?? 0) > 0) {
     throw new BlueGreenError(
-      `repair left ${result.failedBatches ?? 0} failed batches in ${state.names.failureQueue}: another reader holds them (they come back within minutes), or Lambda added new ones while repair ran; re-run repair.`
+      `repair left ${result.failedBatches ?? 0} failed batches in ${state.names.failureQueue}: another reader holds them (a reader that dies leaves them hidden for 15 minutes), or Lambda added new ones while repair ran; re-run repair.`
     )
   }
 }

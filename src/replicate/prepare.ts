@@ -39,6 +39,21 @@ export function retentionOf(rules: RetentionRules): { retention: number; margin:
   return { retention: rules.retentionMs ?? STREAM_RETENTION_MS, margin: rules.marginMs ?? HOUR_MS }
 }
 
+/**
+ * The refusal when some table's T0 is no longer inside the retention less the margin (`start`
+ * could not replay every change since), naming each such table; undefined when all are.
+ */
+export function retentionProblem(
+  records: readonly { blue: string; t0: string }[],
+  now: Date,
+  rules: RetentionRules = {}
+): string | undefined {
+  const { retention, margin } = retentionOf(rules)
+  const late = records.filter((r) => now.getTime() > timeOf(r.t0) + retention - margin)
+  if (late.length === 0) return undefined
+  return `The backfill ended too late to start replication safely: the stream keeps changes ${formatDuration(retention)} and start needs ${formatDuration(margin)} of that, but T0 of ${late.map((r) => `${r.blue} (T0 ${r.t0})`).join(', ')} is older. Run \`replicate terminate\`, then \`replicate prepare\` with more segments or a matrix, and \`replicate start\` right after.`
+}
+
 /** The stream label (its creation time) of a stream ARN, in ms; NaN when it has none. */
 export function streamCreatedAt(streamArn: string): number {
   const label = streamArn.slice(streamArn.lastIndexOf('/stream/') + '/stream/'.length)

@@ -16,7 +16,7 @@ import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams'
 import { readStreamRange, type Item, type KeySchema } from '../aws/dynamodb.js'
 import { isNamed } from '../aws/errors.js'
 import type { Backoff } from '../aws/retry.js'
-import { deleteMessage, receiveMessages } from '../aws/sqs.js'
+import { deleteMessage, receiveMessages, releaseMessage, type QueueMessage } from '../aws/sqs.js'
 import type { SQSClient } from '@aws-sdk/client-sqs'
 import { mapLimit } from '../concurrency.js'
 import { BlueGreenError } from '../errors.js'
@@ -142,6 +142,44 @@ export interface DrainResult {
   resynced: string[]
 }
 
+/** Applies the keys of one message's batch; returns how many keys it applied. */
+async function applyMessage(
+  deps: RepairDeps,
+  message: QueueMessage,
+  greenOf: ReadonlyMap<string, string>,
+  tables: readonly { blue: string; green: string }[],
+  resyncOnce: (blue: string) => Promise<void>
+): Promise<number> {
+  const batch = parseFailedBatch(message.body)
+  const blue = batch === undefined ? undefined : tableOfStreamArn(batch.streamArn)
+  const green = blue === undefined ? undefined : greenOf.get(blue)
+  if (batch === undefined || blue === undefined || green === undefined) {
+    deps.log.warn(
+      `Failure queue message ${message.id} names no batch of these tables; comparing every table instead`
+    )
+    for (const t of tables) await resyncOnce(t.blue)
+    return 0
+  }
+  const records = await readStreamRange(deps.streams, {
+    streamArn: batch.streamArn,
+    shardId: batch.shardId,
+    start: batch.startSequenceNumber,
+    end: batch.endSequenceNumber
+  })
+  if (records === undefined || records.length === 0) {
+    deps.log.warn(
+      `The stream no longer holds the records of failed batch ${message.id} (${blue}, ${batch.startSequenceNumber}…${batch.endSequenceNumber}); comparing the whole table instead`
+    )
+    await resyncOnce(blue)
+    return 0
+  }
+  const unique = new Map<string, Item>()
+  for (const r of records) unique.set(JSON.stringify(Object.entries(r.keys).sort()), r.keys)
+  const target = { dynamodb: deps.dynamodb, blue, green, sleep: deps.sleep }
+  await mapLimit([...unique.values()], 16, (key) => applyKey(target, key))
+  return unique.size
+}
+
 /** How long a received message stays hidden from other readers while repair works on it. */
 export const REPAIR_VISIBILITY_SECONDS = 900
 
@@ -167,35 +205,16 @@ export async function drainQueue(
   for (let round = 0; round < 10_000; round++) {
     const messages = await receiveMessages(deps.sqs, queueUrl, REPAIR_VISIBILITY_SECONDS)
     if (messages.length === 0) break
-    for (const message of messages) {
-      const batch = parseFailedBatch(message.body)
-      const blue = batch === undefined ? undefined : tableOfStreamArn(batch.streamArn)
-      const green = blue === undefined ? undefined : greenOf.get(blue)
-      if (batch === undefined || blue === undefined || green === undefined) {
-        // Not a record of one of these tables' batches: compare every table.
-        deps.log.warn(
-          `Failure queue message ${message.id} names no batch of these tables; comparing every table instead`
-        )
-        for (const t of tables) await resyncOnce(t.blue)
-      } else {
-        const records = await readStreamRange(deps.streams, {
-          streamArn: batch.streamArn,
-          shardId: batch.shardId,
-          start: batch.startSequenceNumber,
-          end: batch.endSequenceNumber
-        })
-        if (records === undefined || records.length === 0) {
-          deps.log.warn(
-            `The stream no longer holds the records of failed batch ${message.id} (${blue}, ${batch.startSequenceNumber}…${batch.endSequenceNumber}); comparing the whole table instead`
-          )
-          await resyncOnce(blue)
-        } else {
-          const unique = new Map<string, Item>()
-          for (const r of records) unique.set(JSON.stringify(Object.entries(r.keys).sort()), r.keys)
-          const target = { dynamodb: deps.dynamodb, blue, green, sleep: deps.sleep }
-          await mapLimit([...unique.values()], 16, (key) => applyKey(target, key))
-          result.keys += unique.size
+    for (const [k, message] of messages.entries()) {
+      try {
+        result.keys += await applyMessage(deps, message, greenOf, tables, resyncOnce)
+      } catch (error) {
+        // Not applied: this one and the rest of the batch are visible again at once, for the
+        // next repair (and none is deleted).
+        for (const m of messages.slice(k)) {
+          await releaseMessage(deps.sqs, queueUrl, m.receiptHandle).catch(() => undefined)
         }
+        throw error
       }
       try {
         await deleteMessage(deps.sqs, queueUrl, message.receiptHandle)
