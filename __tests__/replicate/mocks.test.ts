@@ -32,6 +32,7 @@ import {
 } from '@aws-sdk/client-iam'
 import {
   CreateEventSourceMappingCommand,
+  CreateFunctionCommand,
   DeleteEventSourceMappingCommand,
   DeleteFunctionCommand,
   GetFunctionCommand,
@@ -50,7 +51,12 @@ import {
 import type { DynamoDBRecord } from 'aws-lambda'
 import { mockClient } from 'aws-sdk-client-mock'
 import { batchPut } from '../../src/aws/dynamodb.js'
-import { createStreamMapping } from '../../src/aws/lambda.js'
+import {
+  createFunction,
+  createStreamMapping,
+  deleteMapping,
+  waitMappingSettled
+} from '../../src/aws/lambda.js'
 import { mappingSettings } from '../../src/replicate/deploy.js'
 import { BlueGreenError } from '../../src/errors.js'
 import { memoryLogger } from '../../src/log.js'
@@ -719,5 +725,92 @@ describe('status and IteratorAge', () => {
     expect(
       ctx.report.tables.every((r) => r.note.includes('grant cloudwatch:GetMetricStatistics'))
     ).toBe(true)
+  })
+})
+
+describe('the Lambda adapter, where AWS behaves in ways moto does not show', () => {
+  const sleeps: number[] = []
+  const sleep = (ms: number): Promise<void> => {
+    sleeps.push(ms)
+    return Promise.resolve()
+  }
+  beforeEach(() => (sleeps.length = 0))
+
+  test('a function whose new role Lambda cannot assume yet is retried while IAM propagates', async () => {
+    const client = new LambdaClient({ region: 'us-east-1' })
+    const lam = mockClient(client)
+    const notYet = new InvalidParameterValueException({
+      message: 'The role defined for the function cannot be assumed by Lambda.',
+      $metadata: {}
+    })
+    lam
+      .on(CreateFunctionCommand)
+      .rejectsOnce(notYet)
+      .rejectsOnce(notYet)
+      .resolves({ FunctionArn: 'arn:fn' })
+    lam.on(GetFunctionCommand).resolves({ Configuration: { State: 'Active' } })
+    const spec = {
+      name: 'fn',
+      roleArn: 'arn:role',
+      zip: new Uint8Array([1]),
+      runtime: 'nodejs22.x' as const,
+      handler: 'index.handler',
+      memoryMb: 128,
+      timeoutSeconds: 5,
+      description: 'd'
+    }
+    expect(await createFunction(client, spec, { sleep, minDelay: 1 })).toBe('arn:fn')
+    expect(lam.commandCalls(CreateFunctionCommand)).toHaveLength(3)
+    expect(sleeps).toEqual([5000, 5000])
+    // A conflict (a parallel run created it, or the answer was lost) adopts the function.
+    lam.reset()
+    lam
+      .on(CreateFunctionCommand)
+      .rejects(Object.assign(new Error('exists'), { name: 'ResourceConflictException' }))
+    lam
+      .on(GetFunctionCommand)
+      .resolves({ Configuration: { FunctionArn: 'arn:fn', State: 'Active' } })
+    expect(await createFunction(client, spec, { sleep, minDelay: 1 })).toBe('arn:fn')
+  })
+
+  test('a mapping is Creating, then Enabled; one already Deleting is waited out until gone', async () => {
+    const client = new LambdaClient({ region: 'us-east-1' })
+    const lam = mockClient(client)
+    lam
+      .on(GetEventSourceMappingCommand)
+      .resolvesOnce({ UUID: 'm-1', State: 'Creating' })
+      .resolvesOnce({ UUID: 'm-1', State: 'Enabling' })
+      .resolves({ UUID: 'm-1', State: 'Enabled' })
+    expect((await waitMappingSettled(client, 'm-1', { sleep, intervalMs: 10 }))?.state).toBe(
+      'Enabled'
+    )
+    expect(lam.commandCalls(GetEventSourceMappingCommand)).toHaveLength(3)
+    // DeleteEventSourceMapping on a mapping Lambda is already deleting answers ResourceInUse.
+    lam.reset()
+    lam
+      .on(DeleteEventSourceMappingCommand)
+      .rejects(Object.assign(new Error('in use'), { name: 'ResourceInUseException' }))
+    lam
+      .on(GetEventSourceMappingCommand)
+      .resolvesOnce({ UUID: 'm-1', State: 'Deleting' })
+      .rejects(new LambdaNotFound({ message: 'gone', $metadata: {} }))
+    await deleteMapping(client, 'm-1', { sleep, intervalMs: 10 })
+    expect(lam.commandCalls(GetEventSourceMappingCommand)).toHaveLength(2)
+    // A mapping that never goes: the wait ends with a clear timeout, not forever.
+    lam.reset()
+    lam.on(DeleteEventSourceMappingCommand).resolves({ UUID: 'm-1', State: 'Deleting' })
+    lam.on(GetEventSourceMappingCommand).resolves({ UUID: 'm-1', State: 'Deleting' })
+    let clock = 0
+    await expect(
+      deleteMapping(client, 'm-1', {
+        sleep: (ms) => {
+          clock += ms
+          return Promise.resolve()
+        },
+        intervalMs: 1000,
+        timeoutMs: 5000,
+        now: () => clock
+      })
+    ).rejects.toThrow(/Timed out after 5 s waiting for event source mapping m-1 to be deleted/)
   })
 })

@@ -437,6 +437,7 @@ export interface MappingWait {
   sleep: (ms: number) => Promise<void>
   intervalMs?: number
   timeoutMs?: number
+  now?: () => number
 }
 
 const TRANSITIONS: readonly MappingState[] = ['Creating', 'Enabling', 'Disabling', 'Updating']
@@ -457,7 +458,8 @@ export async function waitMappingSettled(
       sleep: wait.sleep,
       intervalMs: wait.intervalMs ?? 2000,
       timeoutMs: wait.timeoutMs ?? 300_000,
-      what: `event source mapping ${uuid} to settle`
+      what: `event source mapping ${uuid} to settle`,
+      ...(wait.now === undefined ? {} : { now: wait.now })
     }
   )
   return settled.mapping

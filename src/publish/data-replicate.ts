@@ -67,13 +67,13 @@ export async function ensureReplicationCaughtUp(
       ? readReplication(req, ctx, 'status')
       : afterPrepare
   })
+  const { progress, failedBatches } = reportStatus(ctx.report, state)
   if (request.dryRun) {
     ctx.report.warnings.push(
       'data-replicate: a real run shifts traffic only once `replicate status` reports 100 %.'
     )
     return
   }
-  const { progress, failedBatches } = reportStatus(ctx.report, state)
   if (failedBatches === undefined || failedBatches > 0) {
     throw new BlueGreenError(
       failedBatches === undefined
