@@ -22,7 +22,7 @@ Exit codes: 0 success, 1 failure, 2 usage error.`,c=class extends Error{};functi
 `),n())};async function x(e){let n=$({input:process.stdin,output:process.stderr});try{let t=(await n.question(`${e} (Y/n) `)).trim().toLowerCase();return t===""||t==="y"||t==="yes"}finally{n.close()}}async function E(e){let n;try{n=A(e)}catch(s){return process.stderr.write(`bluegreen: ${d(s)}
 Run 'bluegreen --help' for usage.
 `),2}if(n==="help")return process.stdout.write(`${v}
-`),0;let t=h(n.command??"publish",!1);try{let s=w(n,{defaultRegion:process.env.AWS_REGION??process.env.AWS_DEFAULT_REGION});t.dryRun=s.dryRun;let o=process.stdin.isTTY&&process.stderr.isTTY,{execute:i}=await import("./chunks/execute-OGRKOWXG.js");await i(s,{log:N,report:t,confirm:o?x:void 0,now:()=>new Date,sleep:u=>new Promise(r=>setTimeout(r,u)),runUrl:void 0})}catch(s){if(s instanceof g)return process.stderr.write(`bluegreen: ${s.message}
+`),0;let t=h(n.command??"publish",!1);try{let s=w(n,{defaultRegion:process.env.AWS_REGION??process.env.AWS_DEFAULT_REGION});t.dryRun=s.dryRun;let o=process.stdin.isTTY&&process.stderr.isTTY,{execute:i}=await import("./chunks/execute-I6OTZKIH.js");await i(s,{log:N,report:t,confirm:o?x:void 0,now:()=>new Date,sleep:u=>new Promise(r=>setTimeout(r,u)),runUrl:void 0})}catch(s){if(s instanceof g)return process.stderr.write(`bluegreen: ${s.message}
 `),2;t.error=d(s)}process.stdout.write(b(t));for(let[s,o]of Object.entries(t.outputs))process.stdout.write(`${s}=${o}
 `);return process.stdout.write(`changed=${t.changed}
 `),t.error!==void 0?(process.stderr.write(`bluegreen: ${t.error}

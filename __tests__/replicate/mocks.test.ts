@@ -59,6 +59,8 @@ import {
 } from '../../src/aws/lambda.js'
 import { mappingSettings } from '../../src/replicate/deploy.js'
 import { BlueGreenError } from '../../src/errors.js'
+import { parseInputs, type PublishRequest } from '../../src/inputs.js'
+import { noteGreenTraffic } from '../../src/publish/data-replicate.js'
 import { memoryLogger } from '../../src/log.js'
 import { applyRecords } from '../../src/replicate/function/apply.js'
 import { backfill, type BackfillJob } from '../../src/replicate/backfill.js'
@@ -812,5 +814,68 @@ describe('the Lambda adapter, where AWS behaves in ways moto does not show', () 
         now: () => clock
       })
     ).rejects.toThrow(/Timed out after 5 s waiting for event source mapping m-1 to be deleted/)
+  })
+})
+
+describe('publish notes when green starts to take traffic (for the replay guard of start)', () => {
+  const names = replicationNames(deep('stage', 'abcd1234'), deep('prod', '0a0b0c0d'))
+  const publishRequest = (green: number, dryRun = false): PublishRequest => {
+    const parsed = parseInputs({
+      blue: 'stage:abcd1234',
+      green: 'prod:0a0b0c0d',
+      'domain-name': 'www.deep.mg',
+      ratio: `1:${green}`,
+      'dry-run': String(dryRun)
+    })
+    if (parsed.command !== 'publish') throw new Error('a publish request')
+    return parsed
+  }
+
+  function setup() {
+    const dynamodb = new DynamoDBClient({ region: 'us-east-1' })
+    const ddb = mockClient(dynamodb)
+    return { ctx: makeCtx({ dynamodb }), ddb }
+  }
+
+  test('once, as a plan row, only when replication is set up and green gets traffic', async () => {
+    const { ctx, ddb } = setup()
+    ddb.on(GetItemCommand).resolves({ Item: { pk: { S: 'meta' }, sk: { S: 'meta' } } })
+    ddb.on(UpdateItemCommand).resolves({})
+    await noteGreenTraffic(publishRequest(1, true), ctx)
+    expect(ctx.report.plan.map((r) => [r.resource, r.status])).toEqual([
+      [names.controlTable, 'planned']
+    ])
+    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0)
+    await noteGreenTraffic(publishRequest(1), ctx)
+    expect(ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input.UpdateExpression).toBe(
+      'SET greenTrafficSince = if_not_exists(greenTrafficSince, :at)'
+    )
+    // All blue: green takes no traffic, nothing to note; already noted: nothing either.
+    const quiet = setup()
+    quiet.ddb
+      .on(GetItemCommand)
+      .resolves({ Item: { pk: { S: 'meta' }, sk: { S: 'meta' }, greenTrafficSince: { S: 'x' } } })
+    await noteGreenTraffic(publishRequest(0), quiet.ctx)
+    await noteGreenTraffic(publishRequest(1), quiet.ctx)
+    expect(quiet.ddb.commandCalls(GetItemCommand)).toHaveLength(1)
+    expect(quiet.ddb.commandCalls(UpdateItemCommand)).toHaveLength(0)
+    expect(quiet.ctx.report.plan).toEqual([])
+  })
+
+  test('no control table: nothing; no permission to read it: a warning, and traffic still moves', async () => {
+    const none = setup()
+    none.ddb
+      .on(GetItemCommand)
+      .rejects(new ResourceNotFoundException({ message: 'no', $metadata: {} }))
+    await noteGreenTraffic(publishRequest(1), none.ctx)
+    expect(none.ctx.report.plan).toEqual([])
+    const denied = setup()
+    denied.ddb
+      .on(GetItemCommand)
+      .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }))
+    await noteGreenTraffic(publishRequest(1), denied.ctx)
+    expect(denied.ctx.report.warnings).toEqual([
+      expect.stringContaining('grant dynamodb:GetItem and dynamodb:UpdateItem')
+    ])
   })
 })
