@@ -614,3 +614,17 @@ test('a failure-queue message is read as Lambda documents the on-failure record 
     expect(parseFailedBatch(other)).toBeUndefined()
   }
 })
+
+test('the mapping retries are bounded by record age inside what Lambda allows and the stream keeps', () => {
+  const s = mappingSettings(QUEUE_ARN)
+  // Lambda: MaximumRetryAttempts -1 is infinite (until the record expires or is too old);
+  // MaximumRecordAgeInSeconds is -1 or 60 to 604,800. The stream keeps records 24 hours: the age
+  // bound leaves half of that for `replicate repair` to read a failed batch back.
+  expect(s.maximumRetryAttempts).toBe(-1)
+  expect(s.maximumRecordAgeInSeconds).toBeGreaterThanOrEqual(60)
+  expect(s.maximumRecordAgeInSeconds).toBeLessThanOrEqual(604_800)
+  expect(s.maximumRecordAgeInSeconds * 1000).toBe(12 * HOUR)
+  expect(s).toEqual(
+    expect.objectContaining({ bisectBatchOnFunctionError: true, reportBatchItemFailures: true })
+  )
+})
