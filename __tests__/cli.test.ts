@@ -180,6 +180,23 @@ describe('bluegreen command line', () => {
     expect(md).toContain('> [!CAUTION]')
   })
 
+  it('takes replicate repair, and the replicate opt-ins as boolean flags', () => {
+    expect(
+      parseCommandLine(['replicate', 'repair', '--blue', 'a:abcd1234', '--green', 'b:abcd1234'])
+    ).toMatchObject({ kind: 'run', raw: { command: 'replicate repair' } })
+    expect(
+      parseCommandLine(['replicate', 'start', '--replay-over-green-writes', '--overwrite-green'])
+    ).toEqual({
+      kind: 'run',
+      summaryFile: undefined,
+      raw: {
+        command: 'replicate start',
+        'replay-over-green-writes': 'true',
+        'overwrite-green': 'true'
+      }
+    })
+  })
+
   it('says so when publish falls back to the default ratio 0:1', () => {
     const r = cli(publish('--dry-run'), {
       AWS_ACCESS_KEY_ID: 'x',

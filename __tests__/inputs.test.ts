@@ -152,7 +152,9 @@ describe('bad input names the input, the value and the rule', () => {
     ['buckets paired with itself', { buckets: 'private:same-b=same-b' }, 'buckets'],
     ['buckets unknown kind marker', { buckets: 'secret:blue-b=green-b' }, 'buckets'],
     ['buckets non-DEEP name without a partner', { buckets: 'my-bucket' }, 'buckets'],
-    ['resources unknown kind', { resources: 'tables,queues' }, 'resources']
+    ['resources unknown kind', { resources: 'tables,queues' }, 'resources'],
+    ['overwrite-green yes', { 'overwrite-green': 'yes' }, 'overwrite-green'],
+    ['replay-over-green-writes 1', { 'replay-over-green-writes': '1' }, 'replay-over-green-writes']
   ]
 
   it.each(cases)('%s', (_description, raw, input) => {
@@ -337,6 +339,24 @@ describe('environments, names and defaults', () => {
         resources: 'S3, DynamoDB'
       })
     ).toMatchObject({ resources: { tables: true, buckets: true } })
+  })
+
+  it('parses replicate repair, and the two opt-ins of replicate (off unless set)', () => {
+    const refs = { blue: 'stage:abcd1234', green: 'prod:wxyz0987' }
+    expect(parseInputs({ command: 'replicate repair', ...refs })).toMatchObject({
+      command: 'replicate',
+      action: 'repair',
+      overwriteGreen: false,
+      replayOverGreenWrites: false
+    })
+    expect(
+      parseInputs({
+        command: 'replicate start',
+        ...refs,
+        'overwrite-green': 'true',
+        'replay-over-green-writes': 'true'
+      })
+    ).toMatchObject({ action: 'start', overwriteGreen: true, replayOverGreenWrites: true })
   })
 
   it('does not require domain-name for replicate', () => {

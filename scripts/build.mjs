@@ -46,7 +46,12 @@ export const ENTRIES = [
     minify: true,
     budget: 50 * 1024
   },
-  { entry: 'src/replicate/handler.ts', out: 'replicate/handler.js', format: 'cjs', minify: true }
+  {
+    entry: 'src/replicate/function/handler.ts',
+    out: 'replicate/handler.js',
+    format: 'cjs',
+    minify: true
+  }
 ]
 
 await mkdir(outdir, { recursive: true })

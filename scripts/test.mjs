@@ -9,6 +9,7 @@ import path from 'node:path'
 import { installLinters } from './actionlint.mjs'
 import { emulatorPids, installMoto, startMoto, stopAll } from './emulator.mjs'
 import { testNode } from './node-runtime.mjs'
+import { startDynalite, stopDynalite } from './dynalite.mjs'
 
 const workers = Number(process.env.BLUEGREEN_TEST_WORKERS ?? 2)
 
@@ -21,6 +22,8 @@ try {
   const linters = installLinters(path.join('.venv', 'bin', 'python'))
   const endpoints = await Promise.all(Array.from({ length: workers }, startMoto))
   console.log(`[test] emulators: ${endpoints.join(' ')} (pids ${emulatorPids().join(' ')})`)
+  const dynaliteEndpoints = await startDynalite(workers)
+  console.log(`[test] dynalite: ${dynaliteEndpoints.join(' ')}`)
   mkdirSync('build', { recursive: true })
   const results = path.join('build', 'jest-results.json')
   const jest = spawn(
@@ -42,6 +45,7 @@ try {
         MOTO_ENDPOINTS: endpoints.join(','),
         ACTIONLINT: linters.actionlint,
         SHELLCHECK: linters.shellcheck,
+        DYNALITE_ENDPOINTS: dynaliteEndpoints.join(','),
         AWS_ACCESS_KEY_ID: 'testing',
         AWS_SECRET_ACCESS_KEY: 'testing',
         AWS_SESSION_TOKEN: 'testing',
@@ -62,5 +66,6 @@ try {
   code = 1
 } finally {
   stopAll()
+  await stopDynalite()
 }
 process.exit(code)

@@ -17,10 +17,12 @@ export const COMMANDS = [
   'replicate start',
   'replicate stop',
   'replicate terminate',
-  'replicate verify'
+  'replicate verify',
+  'replicate repair'
 ] as const
 export type Command = (typeof COMMANDS)[number]
-export type ReplicateAction = 'prepare' | 'status' | 'start' | 'stop' | 'terminate' | 'verify'
+export type ReplicateAction =
+  'prepare' | 'status' | 'start' | 'stop' | 'terminate' | 'verify' | 'repair'
 
 /** Names of every input, as in action.yml and as CLI flags. */
 export const INPUT_NAMES = [
@@ -57,7 +59,9 @@ export const INPUT_NAMES = [
   'on-alarm',
   'bake-time',
   'github-token',
-  'environment'
+  'environment',
+  'overwrite-green',
+  'replay-over-green-writes'
 ] as const
 export type InputName = (typeof INPUT_NAMES)[number]
 export type RawInputs = Partial<Record<InputName, string>>
@@ -161,6 +165,10 @@ export interface ReplicateRequest extends CommonRequest {
   publicIgnore: string[]
   /** The one segment this job scans (matrix sharing); undefined: all of them. */
   segment: number | undefined
+  /** prepare may copy into green tables that hold items (and removes the keys blue lacks). */
+  overwriteGreen: boolean
+  /** start may replay blue's streams from TRIM_HORIZON although green takes writes of its own. */
+  replayOverGreenWrites: boolean
 }
 
 export type Request = PublishRequest | ReplicateRequest
@@ -437,7 +445,9 @@ const FIELDS = {
     .refine(
       (v) => v.length <= 255 && !/\p{Cc}/u.test(v),
       'must be a GitHub environment name (1-255 characters)'
-    )
+    ),
+  'overwrite-green': bool,
+  'replay-over-green-writes': bool
 } satisfies Record<InputName, z.ZodType>
 
 /** Inputs that take `true` or `false` (a CLI flag alone means true). */
@@ -552,7 +562,9 @@ export function parseInputs(raw: RawInputs, options: ParseOptions = {}): Request
     ...common,
     privateIgnore: parsed['private-ignore'] ?? [],
     publicIgnore: parsed['public-ignore'] ?? [],
-    segment: parsed.segment
+    segment: parsed.segment,
+    overwriteGreen: parsed['overwrite-green'] ?? false,
+    replayOverGreenWrites: parsed['replay-over-green-writes'] ?? false
   }
 }
 

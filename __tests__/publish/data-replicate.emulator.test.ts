@@ -11,7 +11,8 @@ import { runAction } from '../helpers/action.js'
 import { emulatorEndpoint } from '../helpers/emulator.js'
 import { createSite, type Site } from '../helpers/site.js'
 import { describeTable } from '../../src/aws/dynamodb.js'
-import { applyRecords } from '../../src/replicate/apply.js'
+import { applyRecords } from '../../src/replicate/function/apply.js'
+import { readMeta } from '../../src/replicate/control.js'
 import { replicationNames } from '../../src/replicate/names.js'
 import {
   countItems,
@@ -114,6 +115,12 @@ test('once the function has applied every change since T0 and its mapping is idl
   const after = await aliases()
   expect(after[site.blueId]).toEqual([site.wildcard])
   expect(Object.values(after)).toContainEqual([site.domain])
+  // From this publish on, green takes writes of its own: the control table says since when, and
+  // a replay of blue's stream from TRIM_HORIZON is refused (replicate start).
+  const { controlTable } = replicationNames(deep('stage', 'abcd1234'), deep('prod', 'wxyz0987'))
+  const meta = await readMeta(db, controlTable)
+  expect(Date.parse(meta?.greenTrafficSince ?? '')).toBeLessThanOrEqual(Date.now())
+  expect(caughtUp.summary).toContain('green takes writes of its own')
 })
 
 test('a batch in the failure queue stops the next shift, even at 100 %', async () => {

@@ -47,6 +47,8 @@ export function request(
     publicIgnore: [],
     segments: 3,
     segment: undefined,
+    overwriteGreen: false,
+    replayOverGreenWrites: false,
     ...overrides
   }
 }

@@ -20,7 +20,8 @@ import {
 import { CreateRoleCommand } from '@aws-sdk/client-iam'
 import { DynamoDBClient, UpdateTableCommand } from '@aws-sdk/client-dynamodb'
 import { describeTable, setStream } from '../../src/aws/dynamodb.js'
-import { getFunction, getRole, listMappings } from '../../src/aws/replication-lambda.js'
+import { getRole } from '../../src/aws/iam.js'
+import { getFunction, listMappings } from '../../src/aws/lambda.js'
 import { getQueue } from '../../src/aws/sqs.js'
 import { readControl } from '../../src/replicate/control.js'
 import { replicate } from '../../src/replicate/index.js'
@@ -98,7 +99,9 @@ test('dry run lists every mutating call of prepare and makes none', async () => 
   expect(ctx.report.plan.every((r) => r.status === 'planned')).toBe(true)
   expect(ctx.report.changed).toBe(false)
   await untouched()
-  expect(await getRole(ctx.clients.iam, names.roleName, names.policyName)).toBeUndefined()
+  expect(
+    await getRole(ctx.clients.iam, names.roleName, { inlinePolicyName: names.policyName })
+  ).toBeUndefined()
 })
 
 test('prepare → start → status → stop → terminate, each idempotent', async () => {
@@ -119,8 +122,10 @@ test('prepare → start → status → stop → terminate, each idempotent', asy
   const fn = await getFunction(prepared.clients.lambda, names.functionName)
   expect(JSON.parse(fn?.environment.BLUEGREEN_TABLE_MAP ?? '{}')).toEqual({ [BLUE]: GREEN })
   expect(fn?.environment.BLUEGREEN_CONTROL_TABLE).toBe(names.controlTable)
-  const role = await getRole(prepared.clients.iam, names.roleName, names.policyName)
-  const policy = JSON.parse(role?.policy ?? '{}') as {
+  const role = await getRole(prepared.clients.iam, names.roleName, {
+    inlinePolicyName: names.policyName
+  })
+  const policy = JSON.parse(role?.inlinePolicy ?? '{}') as {
     Statement: { Sid: string; Action: string[]; Resource: string[] }[]
   }
   const sid = (s: string) => policy.Statement.find((x) => x.Sid === s)
@@ -167,7 +172,9 @@ test('prepare → start → status → stop → terminate, each idempotent', asy
       StartingPosition: 'TRIM_HORIZON',
       BisectBatchOnFunctionError: true,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      MaximumRetryAttempts: 10,
+      // Retried until the records are 12 h old (never a fixed count that discards them early).
+      MaximumRetryAttempts: -1,
+      MaximumRecordAgeInSeconds: 12 * 3600,
       DestinationConfig: { OnFailure: { Destination: queue?.arn } }
     })
   )
@@ -231,7 +238,7 @@ test('prepare → start → status → stop → terminate, each idempotent', asy
   )
   const failing = makeCtx()
   await replicate(req('status'), failing)
-  const warning = `1 failed batch is in ${names.failureQueue}: the keys in them may be stale on green; fix the cause, then run replicate verify (and re-run prepare to re-copy)`
+  const warning = `1 failed batch is in ${names.failureQueue}: the keys in them may be stale on green; fix the cause, then run replicate repair (it re-applies their keys and compares the tables)`
   expect(failing.report.warnings).toEqual([warning])
   expect(failing.report.tables[0]?.note).toContain(warning)
   expect(failing.report.outputs.progress).toBe(status.report.outputs.progress)
@@ -256,7 +263,9 @@ test('prepare → start → status → stop → terminate, each idempotent', asy
   ])
   expect(await getQueue(terminated.clients.sqs, names.failureQueue)).toBeUndefined()
   expect(await getFunction(terminated.clients.lambda, names.functionName)).toBeUndefined()
-  expect(await getRole(terminated.clients.iam, names.roleName, names.policyName)).toBeUndefined()
+  expect(
+    await getRole(terminated.clients.iam, names.roleName, { inlinePolicyName: names.policyName })
+  ).toBeUndefined()
   expect(await readControl(db, names.controlTable)).toBeUndefined()
   expect((await describeTable(db, BLUE))?.stream.enabled).toBe(false)
 

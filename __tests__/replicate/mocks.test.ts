@@ -32,11 +32,14 @@ import {
 } from '@aws-sdk/client-iam'
 import {
   CreateEventSourceMappingCommand,
+  CreateFunctionCommand,
   DeleteEventSourceMappingCommand,
   DeleteFunctionCommand,
   GetFunctionCommand,
+  GetEventSourceMappingCommand,
   InvalidParameterValueException,
   LambdaClient,
+  ResourceNotFoundException as LambdaNotFound,
   ListEventSourceMappingsCommand
 } from '@aws-sdk/client-lambda'
 import {
@@ -48,10 +51,18 @@ import {
 import type { DynamoDBRecord } from 'aws-lambda'
 import { mockClient } from 'aws-sdk-client-mock'
 import { batchPut } from '../../src/aws/dynamodb.js'
-import { createMapping } from '../../src/aws/replication-lambda.js'
+import {
+  createFunction,
+  createStreamMapping,
+  deleteMapping,
+  waitMappingSettled
+} from '../../src/aws/lambda.js'
+import { mappingSettings } from '../../src/replicate/deploy.js'
 import { BlueGreenError } from '../../src/errors.js'
+import { parseInputs, type PublishRequest } from '../../src/inputs.js'
+import { noteGreenTraffic } from '../../src/publish/data-replicate.js'
 import { memoryLogger } from '../../src/log.js'
-import { applyRecords } from '../../src/replicate/apply.js'
+import { applyRecords } from '../../src/replicate/function/apply.js'
 import { backfill, type BackfillJob } from '../../src/replicate/backfill.js'
 import { replicate } from '../../src/replicate/index.js'
 import { replicationNames } from '../../src/replicate/names.js'
@@ -229,6 +240,67 @@ test('backfill refuses to go on when it cannot finish inside the 24 h stream ret
   expect(ddb.commandCalls(ScanCommand).length).toBeLessThanOrEqual(2) // stopped after the first page
 })
 
+test('backfill: with ItemCount 0 (a new table), finished segments tell how much is left, and the run stops when it cannot end in time', async () => {
+  const client = new DynamoDBClient({ region: 'us-east-1' })
+  const ddb = mockClient(client)
+  let clock = Date.parse('2026-01-01T00:00:00Z')
+  // Segment 0 is small and done after one page; segment 1 holds a million items, 100 a minute.
+  ddb.on(ScanCommand, { Segment: 0 }).resolves({ Items: [item(1)] })
+  ddb.on(ScanCommand, { Segment: 1 }).callsFake(() => {
+    clock += 60_000
+    return Promise.resolve({
+      Items: Array.from({ length: 100 }, (_, i) => item(i)),
+      LastEvaluatedKey: { id: { S: 'x' } }
+    })
+  })
+  ddb.on(BatchWriteItemCommand).resolves({})
+  ddb.on(UpdateItemCommand).resolves({})
+  // ItemCount 0 says nothing; a finished segment of 1 item says little: the estimate then rests
+  // on the measured pages. So with 2 segments, the hard deadline is what stops it.
+  const error: unknown = await backfill(
+    job({ itemCount: 0, t0: new Date(clock), totalSegments: 2, segments: [0, 1] }),
+    {
+      dynamodb: client,
+      log: memoryLogger(),
+      now: () => new Date(clock),
+      sleep: () => Promise.resolve()
+    },
+    { retentionMs: 3 * 3_600_000, retentionMarginMs: 3_600_000 }
+  ).catch((e: unknown) => e)
+  expect(error).toBeInstanceOf(BlueGreenError)
+  expect(String(error)).toMatch(/ran past its deadline 2026-01-01T02:00:00.000Z/)
+  // It stopped at the first page past the deadline: 2 h of pages at one a minute.
+  expect(ddb.commandCalls(ScanCommand, { Segment: 1 }).length).toBeLessThanOrEqual(122)
+
+  // Finished segments that held many items: their count, extrapolated, is the estimate.
+  ddb.reset()
+  clock = Date.parse('2026-01-01T00:00:00Z')
+  ddb
+    .on(ScanCommand, { Segment: 0 })
+    .resolves({ Items: Array.from({ length: 1000 }, (_, i) => item(i)) })
+  ddb.on(ScanCommand, { Segment: 1 }).callsFake(() => {
+    clock += 60_000
+    return Promise.resolve({ Items: [item(5)], LastEvaluatedKey: { id: { S: 'x' } } })
+  })
+  ddb.on(BatchWriteItemCommand).resolves({})
+  ddb.on(UpdateItemCommand).resolves({})
+  const early: unknown = await backfill(
+    job({ itemCount: 0, t0: new Date(clock), totalSegments: 2, segments: [0, 1] }),
+    {
+      dynamodb: client,
+      log: memoryLogger(),
+      now: () => new Date(clock),
+      sleep: () => Promise.resolve()
+    },
+    { retentionMs: 3 * 3_600_000, retentionMarginMs: 3_600_000 }
+  ).catch((e: unknown) => e)
+  expect(String(early)).toMatch(
+    /cannot finish inside the stream's 3h00m retention: ~9\d\d items left \(ItemCount 0, 1 of 2 segments done\)/
+  )
+  // Stopped by the estimate, well before the deadline itself (2 h of pages at one a minute).
+  expect(ddb.commandCalls(ScanCommand, { Segment: 1 }).length).toBeLessThan(90)
+})
+
 const STREAM = 'arn:aws:dynamodb:us-east-1:123456789012:table/blue/stream/2026-01-01T00:00:00.000'
 
 function record(
@@ -367,7 +439,14 @@ describe('terminate', () => {
       ]
     })
     lam.on(GetFunctionCommand).resolves({ Configuration: { FunctionArn: 'f', CodeSha256: 'x' } })
-    lam.on(DeleteEventSourceMappingCommand).resolves({})
+    // AWS: DeleteEventSourceMapping answers State Deleting; the mapping stays readable (Deleting)
+    // for some seconds, then GetEventSourceMapping answers ResourceNotFoundException.
+    lam.on(DeleteEventSourceMappingCommand).resolves({ UUID: 'm-1', State: 'Deleting' })
+    lam
+      .on(GetEventSourceMappingCommand)
+      .resolvesOnce({ UUID: 'm-1', EventSourceArn: arnA, State: 'Deleting' })
+      .resolvesOnce({ UUID: 'm-1', EventSourceArn: arnA, State: 'Deleting' })
+      .rejects(new LambdaNotFound({ message: 'gone', $metadata: {} }))
     lam.on(DeleteFunctionCommand).resolves({})
     im.on(GetRoleCommand).resolves({
       Role: { Arn: 'r', RoleName: names.roleName, Path: '/', RoleId: 'id', CreateDate: new Date() }
@@ -402,6 +481,13 @@ describe('terminate', () => {
       lam.commandCalls(DeleteEventSourceMappingCommand).map((c) => c.args[0].input.UUID)
     ).toEqual(['m-1'])
     expect(lam.commandCalls(DeleteFunctionCommand)).toHaveLength(1)
+    // The function goes only once the mapping is gone (no batch in flight writes to green).
+    const gets = lam.commandCalls(GetEventSourceMappingCommand)
+    expect(gets).toHaveLength(3)
+    const order = lam.calls().map((c) => c.args[0].constructor.name)
+    expect(order.lastIndexOf('GetEventSourceMappingCommand')).toBeLessThan(
+      order.indexOf('DeleteFunctionCommand')
+    )
     expect(im.commandCalls(DeleteRolePolicyCommand)).toHaveLength(1)
     expect(im.commandCalls(DeleteRoleCommand)).toHaveLength(1)
     expect(q.commandCalls(DeleteQueueCommand).map((c) => c.args[0].input.QueueUrl)).toEqual([
@@ -467,7 +553,7 @@ describe('terminate', () => {
   test('status counts the failed batches, and only warns when it cannot read the queue', async () => {
     const { ctx } = mocks()
     await replicate(request('status'), ctx)
-    const warning = `2 failed batches are in ${names.failureQueue}: the keys in them may be stale on green; fix the cause, then run replicate verify (and re-run prepare to re-copy)`
+    const warning = `2 failed batches are in ${names.failureQueue}: the keys in them may be stale on green; fix the cause, then run replicate repair (it re-applies their keys and compares the tables)`
     expect(ctx.report.warnings).toEqual([warning])
     expect(ctx.report.tables.map((r) => r.note.endsWith(warning))).toEqual([true, true])
 
@@ -501,7 +587,14 @@ test('a mapping is retried while the new SendMessage permission propagates, and 
       return Promise.resolve()
     }
     const client = new LambdaClient({ region: 'us-east-1' })
-    const mapping = await createMapping(client, 'fn', 'arn:stream', 'arn:queue', sleep)
+    const create = () =>
+      createStreamMapping(
+        client,
+        { functionName: 'fn', eventSourceArn: 'arn:stream', startingPosition: 'TRIM_HORIZON' },
+        mappingSettings('arn:queue'),
+        { sleep }
+      )
+    const mapping = await create()
     expect(mapping.uuid).toBe('m-1')
     expect(lambda.commandCalls(CreateEventSourceMappingCommand)).toHaveLength(3)
     expect(sleeps).toEqual([5000, 5000])
@@ -509,9 +602,7 @@ test('a mapping is retried while the new SendMessage permission propagates, and 
     lambda
       .on(CreateEventSourceMappingCommand)
       .rejects(new InvalidParameterValueException({ message: 'BatchSize too big', $metadata: {} }))
-    await expect(createMapping(client, 'fn', 'arn:stream', 'arn:queue', sleep)).rejects.toThrow(
-      'BatchSize too big'
-    )
+    await expect(create()).rejects.toThrow('BatchSize too big')
     expect(sleeps).toHaveLength(2)
   } finally {
     lambda.restore()
@@ -636,5 +727,155 @@ describe('status and IteratorAge', () => {
     expect(
       ctx.report.tables.every((r) => r.note.includes('grant cloudwatch:GetMetricStatistics'))
     ).toBe(true)
+  })
+})
+
+describe('the Lambda adapter, where AWS behaves in ways moto does not show', () => {
+  const sleeps: number[] = []
+  const sleep = (ms: number): Promise<void> => {
+    sleeps.push(ms)
+    return Promise.resolve()
+  }
+  beforeEach(() => (sleeps.length = 0))
+
+  test('a function whose new role Lambda cannot assume yet is retried while IAM propagates', async () => {
+    const client = new LambdaClient({ region: 'us-east-1' })
+    const lam = mockClient(client)
+    const notYet = new InvalidParameterValueException({
+      message: 'The role defined for the function cannot be assumed by Lambda.',
+      $metadata: {}
+    })
+    lam
+      .on(CreateFunctionCommand)
+      .rejectsOnce(notYet)
+      .rejectsOnce(notYet)
+      .resolves({ FunctionArn: 'arn:fn' })
+    lam.on(GetFunctionCommand).resolves({ Configuration: { State: 'Active' } })
+    const spec = {
+      name: 'fn',
+      roleArn: 'arn:role',
+      zip: new Uint8Array([1]),
+      runtime: 'nodejs22.x' as const,
+      handler: 'index.handler',
+      memoryMb: 128,
+      timeoutSeconds: 5,
+      description: 'd'
+    }
+    expect(await createFunction(client, spec, { sleep, minDelay: 1 })).toBe('arn:fn')
+    expect(lam.commandCalls(CreateFunctionCommand)).toHaveLength(3)
+    expect(sleeps).toEqual([5000, 5000])
+    // A conflict (a parallel run created it, or the answer was lost) adopts the function.
+    lam.reset()
+    lam
+      .on(CreateFunctionCommand)
+      .rejects(Object.assign(new Error('exists'), { name: 'ResourceConflictException' }))
+    lam
+      .on(GetFunctionCommand)
+      .resolves({ Configuration: { FunctionArn: 'arn:fn', State: 'Active' } })
+    expect(await createFunction(client, spec, { sleep, minDelay: 1 })).toBe('arn:fn')
+  })
+
+  test('a mapping is Creating, then Enabled; one already Deleting is waited out until gone', async () => {
+    const client = new LambdaClient({ region: 'us-east-1' })
+    const lam = mockClient(client)
+    lam
+      .on(GetEventSourceMappingCommand)
+      .resolvesOnce({ UUID: 'm-1', State: 'Creating' })
+      .resolvesOnce({ UUID: 'm-1', State: 'Enabling' })
+      .resolves({ UUID: 'm-1', State: 'Enabled' })
+    expect((await waitMappingSettled(client, 'm-1', { sleep, intervalMs: 10 }))?.state).toBe(
+      'Enabled'
+    )
+    expect(lam.commandCalls(GetEventSourceMappingCommand)).toHaveLength(3)
+    // DeleteEventSourceMapping on a mapping Lambda is already deleting answers ResourceInUse.
+    lam.reset()
+    lam
+      .on(DeleteEventSourceMappingCommand)
+      .rejects(Object.assign(new Error('in use'), { name: 'ResourceInUseException' }))
+    lam
+      .on(GetEventSourceMappingCommand)
+      .resolvesOnce({ UUID: 'm-1', State: 'Deleting' })
+      .rejects(new LambdaNotFound({ message: 'gone', $metadata: {} }))
+    await deleteMapping(client, 'm-1', { sleep, intervalMs: 10 })
+    expect(lam.commandCalls(GetEventSourceMappingCommand)).toHaveLength(2)
+    // A mapping that never goes: the wait ends with a clear timeout, not forever.
+    lam.reset()
+    lam.on(DeleteEventSourceMappingCommand).resolves({ UUID: 'm-1', State: 'Deleting' })
+    lam.on(GetEventSourceMappingCommand).resolves({ UUID: 'm-1', State: 'Deleting' })
+    let clock = 0
+    await expect(
+      deleteMapping(client, 'm-1', {
+        sleep: (ms) => {
+          clock += ms
+          return Promise.resolve()
+        },
+        intervalMs: 1000,
+        timeoutMs: 5000,
+        now: () => clock
+      })
+    ).rejects.toThrow(/Timed out after 5 s waiting for event source mapping m-1 to be deleted/)
+  })
+})
+
+describe('publish notes when green starts to take traffic (for the replay guard of start)', () => {
+  const names = replicationNames(deep('stage', 'abcd1234'), deep('prod', '0a0b0c0d'))
+  const publishRequest = (green: number, dryRun = false): PublishRequest => {
+    const parsed = parseInputs({
+      blue: 'stage:abcd1234',
+      green: 'prod:0a0b0c0d',
+      'domain-name': 'www.deep.mg',
+      ratio: `1:${green}`,
+      'dry-run': String(dryRun)
+    })
+    if (parsed.command !== 'publish') throw new Error('a publish request')
+    return parsed
+  }
+
+  function setup() {
+    const dynamodb = new DynamoDBClient({ region: 'us-east-1' })
+    const ddb = mockClient(dynamodb)
+    return { ctx: makeCtx({ dynamodb }), ddb }
+  }
+
+  test('once, as a plan row, only when replication is set up and green gets traffic', async () => {
+    const { ctx, ddb } = setup()
+    ddb.on(GetItemCommand).resolves({ Item: { pk: { S: 'meta' }, sk: { S: 'meta' } } })
+    ddb.on(UpdateItemCommand).resolves({})
+    await noteGreenTraffic(publishRequest(1, true), ctx)
+    expect(ctx.report.plan.map((r) => [r.resource, r.status])).toEqual([
+      [names.controlTable, 'planned']
+    ])
+    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0)
+    await noteGreenTraffic(publishRequest(1), ctx)
+    expect(ddb.commandCalls(UpdateItemCommand)[0]?.args[0].input.UpdateExpression).toBe(
+      'SET greenTrafficSince = if_not_exists(greenTrafficSince, :at)'
+    )
+    // All blue: green takes no traffic, nothing to note; already noted: nothing either.
+    const quiet = setup()
+    quiet.ddb
+      .on(GetItemCommand)
+      .resolves({ Item: { pk: { S: 'meta' }, sk: { S: 'meta' }, greenTrafficSince: { S: 'x' } } })
+    await noteGreenTraffic(publishRequest(0), quiet.ctx)
+    await noteGreenTraffic(publishRequest(1), quiet.ctx)
+    expect(quiet.ddb.commandCalls(GetItemCommand)).toHaveLength(1)
+    expect(quiet.ddb.commandCalls(UpdateItemCommand)).toHaveLength(0)
+    expect(quiet.ctx.report.plan).toEqual([])
+  })
+
+  test('no control table: nothing; no permission to read it: a warning, and traffic still moves', async () => {
+    const none = setup()
+    none.ddb
+      .on(GetItemCommand)
+      .rejects(new ResourceNotFoundException({ message: 'no', $metadata: {} }))
+    await noteGreenTraffic(publishRequest(1), none.ctx)
+    expect(none.ctx.report.plan).toEqual([])
+    const denied = setup()
+    denied.ddb
+      .on(GetItemCommand)
+      .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }))
+    await noteGreenTraffic(publishRequest(1), denied.ctx)
+    expect(denied.ctx.report.warnings).toEqual([
+      expect.stringContaining('grant dynamodb:GetItem and dynamodb:UpdateItem')
+    ])
   })
 })

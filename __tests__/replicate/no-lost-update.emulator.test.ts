@@ -6,7 +6,7 @@
  * the middle of its backfill and run again.
  */
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb'
-import { applyRecords } from '../../src/replicate/apply.js'
+import { applyRecords } from '../../src/replicate/function/apply.js'
 import { readControl } from '../../src/replicate/control.js'
 import { replicate } from '../../src/replicate/index.js'
 import { replicationNames } from '../../src/replicate/names.js'

@@ -16,9 +16,9 @@ import {
   streamPercent,
   tableStatus
 } from '../../src/replicate/status.js'
-import type { Mapping } from '../../src/aws/replication-lambda.js'
+import type { Mapping } from '../../src/aws/lambda.js'
 import { canonicalItem, parseKey } from '../../src/replicate/verify.js'
-import { tableOfStreamArn } from '../../src/replicate/apply.js'
+import { tableOfStreamArn } from '../../src/replicate/function/apply.js'
 import { deep } from './helpers.js'
 
 const stage = deep('stage', 'abcd1234')
@@ -131,7 +131,8 @@ function control(partial: {
       segments: 4,
       itemCount: 400,
       backfillDoneAt: partial.done,
-      errors: []
+      errors: [],
+      greenHadItems: false
     },
     segments: partial.segments.map((s) => ({ ...s, lastKey: undefined, pages: 1, updatedAt: '' })),
     consumer: undefined
@@ -278,7 +279,13 @@ describe('status math', () => {
       state: 'Enabled',
       lastProcessingResult: 'No records processed',
       lastModified: t0,
-      onFailure: undefined
+      onFailure: undefined,
+      startingPosition: 'TRIM_HORIZON',
+      batchSize: 100,
+      bisectBatchOnFunctionError: true,
+      functionResponseTypes: ['ReportBatchItemFailures'],
+      maximumRetryAttempts: -1,
+      maximumRecordAgeInSeconds: 43200
     }
     const behind = tableStatus('b', 'g', streaming, mapping, now, { kind: 'age', ms: 125_400 })
     expect(behind.row.progress).toBe(99)

@@ -15,6 +15,7 @@ import patches  # noqa: E402,F401  (applies them on import)
 import lambda_code  # noqa: E402,F401  (GetFunction's Code.Location serves the zip)
 import patches_cloudwatch  # noqa: E402,F401  (CloudWatch alarms as AWS answers)
 import patches_s3  # noqa: E402,F401  (S3 replication: applies them on import)
+import patches_replicate  # noqa: E402,F401  (replicate's, beside them)
 from moto.server import main  # noqa: E402
 
 main(["-H", "127.0.0.1", "-p", sys.argv[1]])

@@ -8,7 +8,7 @@ import { formatRatio, percents, type PublishRequest } from '../inputs.js'
 import type { PlanRow } from '../report.js'
 import { readAsset } from '../assets.js'
 import { apply, DnsWriteDenied, isPreconditionFailed } from './apply.js'
-import { ensureReplicationCaughtUp } from './data-replicate.js'
+import { ensureReplicationCaughtUp, noteGreenTraffic } from './data-replicate.js'
 import { type Discovery, discover } from './discover.js'
 import { buildEdgePackage, EDGE_FUNCTION, type EdgePackage } from './edge-package.js'
 import { CLEANUP_WARNING, plan } from './plan.js'
@@ -106,6 +106,7 @@ export async function publish(request: PublishRequest, ctx: Context): Promise<vo
     if (request.dataReplicate && attempt === 1 && p.steps.length > 0) {
       await ensureReplicationCaughtUp(request, ctx)
     }
+    if (attempt === 1) await noteGreenTraffic(request, ctx)
     if (request.dryRun) {
       setOutputs(ctx, {
         routerId: discovery.observed.router?.id,

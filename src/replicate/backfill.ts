@@ -5,8 +5,12 @@
  * the last page written (it redoes at most the page that was in flight). The next page is read
  * while the current one is written.
  *
- * The stream holds changes for 24 hours from T0: after the first pages the run measures its rate
- * and refuses to go on when the rest cannot be copied before T0 + 24 h (less a margin to start).
+ * The stream holds changes for 24 hours from T0, so the copy must end before T0 + 24 h, less the
+ * margin `start` needs. After every page the run checks that deadline: passed, it stops; else it
+ * estimates the items still to scan and, at the rate measured so far, stops as soon as they
+ * cannot be copied in time. The estimate never rests on ItemCount alone (DynamoDB refreshes it
+ * about every six hours, and it is 0 on a new table): it is the largest of ItemCount and, once a
+ * segment has finished, the items of the finished segments extrapolated over all of them.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import {
@@ -17,11 +21,11 @@ import {
   type Item,
   type ScanPage
 } from '../aws/dynamodb.js'
+import { withRetry, type Backoff } from '../aws/retry.js'
+import { mapLimit } from '../concurrency.js'
 import { BlueGreenError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { checkpointSegment, type SegmentRecord } from './control.js'
-import { mapLimit } from '../concurrency.js'
-import { withRetry, type Backoff } from './retry.js'
 
 export const STREAM_RETENTION_MS = 24 * 3_600_000
 
@@ -94,7 +98,18 @@ export async function backfill(
   const backoff: Backoff = { sleep: deps.sleep, maxAttempts: 30 }
   const started = deps.now().getTime()
   const before = job.segments.reduce((sum, s) => sum + (job.checkpoints.get(s)?.copied ?? 0), 0)
-  const expected = Math.max(1, (job.itemCount * job.segments.length) / job.totalSegments)
+  const fromItemCount = (job.itemCount * job.segments.length) / job.totalSegments
+  /** Items per segment of this run (checkpointed + copied now), and the segments finished. */
+  const perSegment = new Map(job.segments.map((s) => [s, job.checkpoints.get(s)?.copied ?? 0]))
+  const finished = new Set(job.segments.filter((s) => job.checkpoints.get(s)?.done === true))
+  const expectedItems = (): number => {
+    let estimate = fromItemCount
+    if (finished.size > 0) {
+      const done = [...finished].reduce((n, s) => n + (perSegment.get(s) ?? 0), 0)
+      estimate = Math.max(estimate, (done / finished.size) * job.segments.length)
+    }
+    return Math.max(1, estimate)
+  }
   const result: BackfillResult = { copied: 0, pages: 0, writes: { calls: 0, retriedItems: 0 } }
   const state = { failed: false, measured: false, lastLog: started }
   const retention = tuning.retentionMs ?? STREAM_RETENTION_MS
@@ -112,6 +127,7 @@ export async function backfill(
     const elapsed = (now - started) / 1000
     const rate = elapsed > 0 ? result.copied / elapsed : 0
     const done = before + result.copied
+    const expected = expectedItems()
     const remaining = Math.max(0, expected - done)
     const eta = rate > 0 ? formatDuration((remaining / rate) * 1000) : 'unknown'
     deps.log.info(
@@ -121,6 +137,12 @@ export async function backfill(
 
   const afterPage = (): void => {
     const now = deps.now().getTime()
+    if (now > deadline) {
+      state.failed = true
+      throw new BlueGreenError(
+        `The backfill of ${job.blue} ran past its deadline ${new Date(deadline).toISOString()}: the stream keeps changes since T0 ${job.t0.toISOString()} for ${formatDuration(retention)}, and \`start\` needs ${formatDuration(margin)} of that. Raise \`segments\` (now ${job.totalSegments}) or share them across a matrix (\`segment\`); then run \`replicate terminate\` and \`replicate prepare\` again.`
+      )
+    }
     if (
       !state.measured &&
       result.copied > 0 &&
@@ -128,13 +150,18 @@ export async function backfill(
         now - started >= (tuning.measureAfterMs ?? 10_000))
     ) {
       state.measured = true
+    }
+    if (state.measured) {
       const rate = result.copied / Math.max((now - started) / 1000, 0.001)
-      const remaining = Math.max(0, expected - before - result.copied)
+      const remaining =
+        finished.size === job.segments.length
+          ? 0
+          : Math.max(0, expectedItems() - before - result.copied)
       const finish = now + (remaining / rate) * 1000
       if (finish > deadline) {
         state.failed = true
         throw new BlueGreenError(
-          `The backfill of ${job.blue} cannot finish inside the stream's ${formatDuration(retention)} retention: ~${fmtInt(remaining)} items left (ItemCount ${fmtInt(job.itemCount)}) at ${fmtInt(rate)} items/s measured need ${formatDuration(finish - now)}, but changes since T0 ${job.t0.toISOString()} are kept only until ${new Date(job.t0.getTime() + retention).toISOString()} (and \`start\` needs ${formatDuration(margin)} of that). Raise \`segments\` (now ${job.totalSegments}), share the segments across a matrix (\`segment\`), or raise green's write capacity; then run \`replicate terminate\` and \`replicate prepare\` again.`
+          `The backfill of ${job.blue} cannot finish inside the stream's ${formatDuration(retention)} retention: ~${fmtInt(remaining)} items left (ItemCount ${fmtInt(job.itemCount)}, ${finished.size} of ${job.segments.length} segments done) at ${fmtInt(rate)} items/s measured need ${formatDuration(finish - now)}, but changes since T0 ${job.t0.toISOString()} are kept only until ${new Date(job.t0.getTime() + retention).toISOString()} (and \`start\` needs ${formatDuration(margin)} of that). Raise \`segments\` (now ${job.totalSegments}), share the segments across a matrix (\`segment\`), or raise green's write capacity; then run \`replicate terminate\` and \`replicate prepare\` again.`
         )
       }
     }
@@ -181,6 +208,8 @@ export async function backfill(
       )
       result.copied += page.items.length
       result.pages++
+      perSegment.set(segment, (perSegment.get(segment) ?? 0) + page.items.length)
+      if (page.lastKey === undefined) finished.add(segment)
       afterPage()
     }
   }

@@ -8,18 +8,24 @@
  *                                    items copied, pages written
  *   pk `table#T`, sk `consumer`     → the replication function's heartbeat: the stream position
  *                                    (ApproximateCreationDateTime) it has applied up to
- * and one `meta`/`meta` record naming blue, green, the function and its role.
+ *   pk `table#T`, sk `enabling`     → prepare turned this table's stream on (written right after
+ *                                    UpdateTable succeeded, with the stream's ARN)
+ * and one `meta`/`meta` record naming blue, green, the function and its role, and, once a
+ * publish has moved traffic to green, since when green takes writes of its own.
  */
 import {
   CreateTableCommand,
+  DeleteItemCommand,
+  GetItemCommand,
   DeleteTableCommand,
   PutItemCommand,
-  ScanCommand,
   UpdateItemCommand,
+  paginateScan,
   type AttributeValue,
   type DynamoDBClient
 } from '@aws-sdk/client-dynamodb'
 import type { Item } from '../aws/dynamodb.js'
+import { isConditionFailed, isNamed, isResourceNotFound } from '../aws/errors.js'
 
 export const SEGMENT_PREFIX = 'segment#'
 
@@ -35,6 +41,11 @@ export interface TableRecord {
   itemCount: number
   backfillDoneAt: string | undefined
   errors: string[]
+  /**
+   * Green held items when prepare started (allowed by the operator): the backfill then removes
+   * the keys blue lacks.
+   */
+  greenHadItems: boolean
 }
 
 export interface SegmentRecord {
@@ -82,16 +93,22 @@ export interface MetaRecord {
   functionName: string
   roleName: string
   createdAt: string
+  /** ISO time a publish first moved traffic to green (green takes writes of its own since). */
+  greenTrafficSince: string | undefined
+}
+
+/** prepare's note that it turned a table's stream on. */
+export interface EnablingMarker {
+  at: string
+  /** The stream UpdateTable turned on; undefined in a marker an older release wrote. */
+  streamArn: string | undefined
 }
 
 export interface ControlState {
   meta: MetaRecord | undefined
   tables: Map<string, TableControl>
-  /**
-   * Blue tables whose stream prepare was about to turn on (written before UpdateTable): a run
-   * killed between UpdateTable and recording T0 still knows the stream is its own.
-   */
-  enabling: Set<string>
+  /** Blue tables whose stream prepare turned on, before T0 was recorded. */
+  enabling: Map<string, EnablingMarker>
 }
 
 const tablePk = (blue: string): string => `table#${blue}`
@@ -120,7 +137,7 @@ export async function createControlTable(client: DynamoDBClient, name: string): 
     )
   } catch (error) {
     // A parallel matrix job created it first: fine.
-    if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error
+    if (!isNamed(error, 'ResourceInUseException')) throw error
   }
 }
 
@@ -128,7 +145,7 @@ export async function deleteControlTable(client: DynamoDBClient, name: string): 
   try {
     await client.send(new DeleteTableCommand({ TableName: name }))
   } catch (error) {
-    if (!(error instanceof Error && error.name === 'ResourceNotFoundException')) throw error
+    if (!isResourceNotFound(error)) throw error
   }
 }
 
@@ -138,24 +155,35 @@ export async function readControl(
   name: string
 ): Promise<ControlState | undefined> {
   const items: Record<string, AttributeValue>[] = []
-  let start: Record<string, AttributeValue> | undefined
   try {
-    do {
-      const out = await client.send(
-        new ScanCommand({
-          TableName: name,
-          ConsistentRead: true,
-          ...(start === undefined ? {} : { ExclusiveStartKey: start })
-        })
-      )
-      items.push(...(out.Items ?? []))
-      start = out.LastEvaluatedKey
-    } while (start !== undefined)
+    for await (const page of paginateScan({ client }, { TableName: name, ConsistentRead: true })) {
+      items.push(...(page.Items ?? []))
+    }
   } catch (error) {
-    if (error instanceof Error && error.name === 'ResourceNotFoundException') return undefined
+    if (isResourceNotFound(error)) return undefined
     throw error
   }
   return parseControl(items)
+}
+
+/** The meta record alone (one GetItem); undefined when the control table does not exist. */
+export async function readMeta(
+  client: DynamoDBClient,
+  name: string
+): Promise<MetaRecord | undefined> {
+  try {
+    const { Item } = await client.send(
+      new GetItemCommand({
+        TableName: name,
+        Key: { pk: { S: 'meta' }, sk: { S: 'meta' } },
+        ConsistentRead: true
+      })
+    )
+    return Item === undefined ? undefined : parseControl([Item]).meta
+  } catch (error) {
+    if (isResourceNotFound(error)) return undefined
+    throw error
+  }
 }
 
 export function parseControl(items: readonly Record<string, AttributeValue>[]): ControlState {
@@ -163,7 +191,7 @@ export function parseControl(items: readonly Record<string, AttributeValue>[]): 
   const tables = new Map<string, TableRecord>()
   const segments = new Map<string, SegmentRecord[]>()
   const consumers = new Map<string, ConsumerRecord>()
-  const enabling = new Set<string>()
+  const enabling = new Map<string, EnablingMarker>()
   for (const item of items) {
     const pk = s(item.pk) ?? ''
     const sk = s(item.sk) ?? ''
@@ -173,7 +201,8 @@ export function parseControl(items: readonly Record<string, AttributeValue>[]): 
         green: s(item.green) ?? '',
         functionName: s(item.functionName) ?? '',
         roleName: s(item.roleName) ?? '',
-        createdAt: s(item.createdAt) ?? ''
+        createdAt: s(item.createdAt) ?? '',
+        greenTrafficSince: s(item.greenTrafficSince)
       }
       continue
     }
@@ -189,7 +218,8 @@ export function parseControl(items: readonly Record<string, AttributeValue>[]): 
         segments: n(item.segments),
         itemCount: n(item.itemCount),
         backfillDoneAt: s(item.backfillDoneAt),
-        errors: item.errors?.L?.map((e) => e.S ?? '') ?? []
+        errors: item.errors?.L?.map((e) => e.S ?? '') ?? [],
+        greenHadItems: item.greenHadItems?.BOOL === true
       })
     } else if (sk.startsWith(SEGMENT_PREFIX)) {
       const list = segments.get(blue) ?? []
@@ -203,7 +233,7 @@ export function parseControl(items: readonly Record<string, AttributeValue>[]): 
       })
       segments.set(blue, list)
     } else if (sk === 'enabling') {
-      enabling.add(blue)
+      enabling.set(blue, { at: s(item.at) ?? '', streamArn: s(item.streamArn) })
     } else if (sk === 'consumer') {
       consumers.set(blue, {
         position: s(item.position) ?? '',
@@ -223,7 +253,7 @@ export function parseControl(items: readonly Record<string, AttributeValue>[]): 
 export async function putMeta(
   client: DynamoDBClient,
   name: string,
-  meta: MetaRecord
+  meta: Omit<MetaRecord, 'greenTrafficSince'>
 ): Promise<void> {
   await client.send(
     new PutItemCommand({
@@ -263,29 +293,71 @@ export async function putTableRecord(
           t0: { S: record.t0 },
           segments: { N: String(record.segments) },
           itemCount: { N: String(record.itemCount) },
-          errors: { L: [] }
+          errors: { L: [] },
+          greenHadItems: { BOOL: record.greenHadItems }
         },
         ConditionExpression: 'attribute_not_exists(pk)'
       })
     )
     return true
   } catch (error) {
-    if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return false
+    if (isConditionFailed(error)) return false
     throw error
   }
 }
 
-/** Notes, before UpdateTable, that prepare is turning this table's stream on. */
+/**
+ * Notes that prepare turned this table's stream on: written only once UpdateTable has succeeded,
+ * with the ARN of the stream it turned on, so a later run never claims a stream its owner enabled.
+ */
 export async function markEnabling(
   client: DynamoDBClient,
   name: string,
   blue: string,
-  at: string
+  marker: { at: string; streamArn: string }
 ): Promise<void> {
   await client.send(
     new PutItemCommand({
       TableName: name,
-      Item: { pk: { S: tablePk(blue) }, sk: { S: 'enabling' }, at: { S: at } }
+      Item: {
+        pk: { S: tablePk(blue) },
+        sk: { S: 'enabling' },
+        at: { S: marker.at },
+        streamArn: { S: marker.streamArn }
+      }
+    })
+  )
+}
+
+/** Removes a marker that no longer names the table's stream. */
+export async function clearEnabling(
+  client: DynamoDBClient,
+  name: string,
+  blue: string
+): Promise<void> {
+  await client.send(
+    new DeleteItemCommand({
+      TableName: name,
+      Key: { pk: { S: tablePk(blue) }, sk: { S: 'enabling' } }
+    })
+  )
+}
+
+/**
+ * Records, once, when green started to take traffic (and so writes of its own): a later replay
+ * of blue's stream from TRIM_HORIZON would overwrite them, so start refuses it from then on.
+ */
+export async function recordGreenTraffic(
+  client: DynamoDBClient,
+  name: string,
+  at: string
+): Promise<void> {
+  await client.send(
+    new UpdateItemCommand({
+      TableName: name,
+      Key: { pk: { S: 'meta' }, sk: { S: 'meta' } },
+      UpdateExpression: 'SET greenTrafficSince = if_not_exists(greenTrafficSince, :at)',
+      ExpressionAttributeValues: { ':at': { S: at } }
     })
   )
 }
@@ -383,6 +455,6 @@ export async function recordConsumer(
       })
     )
   } catch (error) {
-    if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error
+    if (!isConditionFailed(error)) throw error
   }
 }

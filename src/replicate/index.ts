@@ -1,22 +1,53 @@
 /**
- * `replicate <action>` for DynamoDB (DESIGN.md section 4): prepare, status, start, stop,
- * terminate, verify. Each reads and checks everything before its first mutating call, lists
- * every mutating call in report.plan, and makes none in dry run.
+ * `replicate <action>`: every command reads the state once (discover), plans pure typed steps
+ * (the planners), and runs them with the one executor; the dry run prints exactly those steps
+ * and runs none. Status rows come from a fresh read after the steps.
  */
-import { countMessages, getQueue } from '../aws/sqs.js'
 import type { Context } from '../context.js'
+import { BlueGreenError } from '../errors.js'
 import type { ReplicateRequest } from '../inputs.js'
-import { readControl } from './control.js'
-import { replicationNames } from './names.js'
+import { readReplication, type Purpose } from './discover.js'
+import { executePlan, type ExecuteOptions } from './execute.js'
 import { pairTables } from './pairing.js'
-import { prepare, type ReplicateOptions } from './prepare.js'
-import { start } from './start.js'
-import { fillStatus, ourMappings } from './state.js'
-import { stop, terminate } from './stop.js'
+import { planPrepare } from './prepare.js'
+import { planRepair } from './repair.js'
+import { planStart } from './start.js'
+import { reportStatus, type ReplicationStatus } from './status.js'
+import { planStop } from './stop.js'
+import { planTerminate } from './terminate.js'
+import type { ReplicatePlan, ReplicationState } from './types.js'
 import { verify } from './verify.js'
 
-export type { ReplicateOptions } from './prepare.js'
-export { applyRecords } from './apply.js'
+export type ReplicateOptions = ExecuteOptions
+export type { ReplicationStatus } from './status.js'
+
+/** The plan of a command, from the state discover read (pure). */
+export function planFor(
+  request: ReplicateRequest,
+  state: ReplicationState,
+  options: ReplicateOptions = {}
+): ReplicatePlan {
+  switch (request.action) {
+    case 'prepare':
+      return planPrepare(state, request, options)
+    case 'start':
+      return planStart(state, request, options)
+    case 'stop':
+      return planStop(state, {
+        only:
+          request.tables.length === 0
+            ? undefined
+            : new Set(pairTables(request.blue, request.green, request.tables).map((p) => p.blue))
+      })
+    case 'terminate':
+      return planTerminate(state, { tablesGiven: request.tables.length > 0 })
+    case 'repair':
+      return planRepair(state)
+    case 'status':
+    case 'verify':
+      return { steps: [], notes: [], warnings: [] }
+  }
+}
 
 export async function replicate(
   request: ReplicateRequest,
@@ -29,69 +60,61 @@ export async function replicate(
     ctx.log.warn(message)
     ctx.report.warnings.push(message)
   }
-  switch (request.action) {
-    case 'prepare':
-      return prepare(request, ctx, options)
-    case 'start':
-      return start(request, ctx)
-    case 'stop':
-      return stop(request, ctx)
-    case 'terminate':
-      return terminate(request, ctx, options)
-    case 'verify':
-      return verify(request, ctx)
-    case 'status':
-      await status(request, ctx)
-      return
+  if (request.action === 'verify') return verify(request, ctx)
+  if (request.action === 'status') {
+    await status(request, ctx)
+    return
   }
-}
-
-/** `replicate status`: rows per table and the overall signed percent (see status.ts). */
-export interface ReplicationStatus {
-  /** The signed percent of `progress`. */
-  progress: number
-  /** Batches in the failure queue; undefined when the queue could not be read. */
-  failedBatches: number | undefined
-}
-
-export async function status(request: ReplicateRequest, ctx: Context): Promise<ReplicationStatus> {
-  const names = replicationNames(request.blue, request.green)
-  const control = await readControl(ctx.clients.dynamodb, names.controlTable)
-  const mappings = await ourMappings(ctx, names)
-  let pairs: { blue: string; green: string }[] | undefined
-  if (request.tables.length > 0) pairs = pairTables(request.blue, request.green, request.tables)
-  if (control === undefined) {
+  const purpose: Purpose = request.action
+  const state = await ctx.log.group('Discover', () => readReplication(request, ctx, purpose))
+  const plan = planFor(request, state, options)
+  await executePlan(plan, state, ctx, {
+    ...options,
+    compareSegments: options.compareSegments ?? request.segments,
+    dryRun: request.dryRun
+  })
+  if (request.action === 'terminate') {
+    ctx.report.tables = state.tables.map((t) => ({
+      blue: t.blue,
+      green: t.green,
+      phase: request.dryRun ? 'terminating' : 'terminated',
+      progress: undefined,
+      note:
+        t.control?.table.streamEnabledByUs === true
+          ? 'stream enabled by prepare'
+          : 'stream left as it was'
+    }))
+    return
+  }
+  const after = request.dryRun ? state : await readReplication(request, ctx, 'status')
+  const result = reportStatus(ctx.report, after)
+  if (
+    request.action === 'prepare' &&
+    !request.dryRun &&
+    result.progress < 0 &&
+    request.segment !== undefined
+  ) {
     ctx.report.notes.push(
-      `Nothing is prepared for this blue/green pair (no control table ${names.controlTable}).`
+      `Segment ${request.segment} of ${request.segments} is done; the backfill completes when every segment's job has finished.`
     )
   }
-  const overall = await fillStatus(ctx, names, control, mappings, pairs)
-  const failedBatches = await reportFailedBatches(ctx, names.failureQueue)
-  ctx.log.info(`replication progress: ${overall} %`)
-  return { progress: overall, failedBatches }
+  if (request.action === 'repair' && !request.dryRun && (result.failedBatches ?? 0) > 0) {
+    throw new BlueGreenError(
+      `repair left ${result.failedBatches ?? 0} failed batches in ${state.names.failureQueue}: another reader holds them (a reader that dies leaves them hidden for 15 minutes), or Lambda added new ones while repair ran; re-run repair.`
+    )
+  }
 }
 
-/**
- * Batches Lambda gave up on (after its retries) wait in the failure queue: their keys may be
- * stale on green. A warning on every row and in the report; status itself does not fail.
- */
-async function reportFailedBatches(ctx: Context, queueName: string): Promise<number | undefined> {
-  let count: number
-  try {
-    const queue = await getQueue(ctx.clients.sqs, queueName)
-    if (queue === undefined) return 0
-    count = await countMessages(ctx.clients.sqs, queue.url)
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error)
-    ctx.report.warnings.push(`Could not count the failed batches in ${queueName}: ${message}`)
-    return undefined
+/** `replicate status`: rows per table and the overall signed percent. */
+export async function status(request: ReplicateRequest, ctx: Context): Promise<ReplicationStatus> {
+  const state = await readReplication(request, ctx, 'status')
+  if (state.control === undefined) {
+    ctx.report.notes.push(
+      `Nothing is prepared for this blue/green pair (no control table ${state.names.controlTable}).`
+    )
   }
-  if (count === 0) return 0
-  const message = `${count} failed batch${count === 1 ? ' is' : 'es are'} in ${queueName}: the keys in them may be stale on green; fix the cause, then run replicate verify (and re-run prepare to re-copy)`
-  ctx.log.warn(message)
-  ctx.report.warnings.push(message)
-  for (const row of ctx.report.tables) {
-    row.note = row.note === '' ? message : `${row.note}; ${message}`
-  }
-  return count
+  const result = reportStatus(ctx.report, state)
+  ctx.log.info(`replication progress: ${result.progress} %`)
+  for (const w of ctx.report.warnings) ctx.log.warn(w)
+  return result
 }

@@ -1,458 +1,314 @@
 /**
- * `replicate prepare`: streams on, T0 recorded, backfill with checkpoints, function deployed
- * with its failure queue.
- * Everything is read and checked first; the mutating calls are then listed as steps (dry run
- * stops there) and run in order. A re-run resumes: tables already backfilled are skipped, a
- * backfill in progress continues from its segments' checkpoints, an up-to-date function is left
- * alone.
+ * planPrepare: streams on, T0 recorded once each stream is ENABLED, the function deployed with its
+ * role and failure queue, then the backfills (tables in parallel, segments checkpointed). Pure:
+ * state + request → steps. A re-run resumes: tables already backfilled are skipped, a backfill in
+ * progress continues from its checkpoints, an up-to-date function is left alone.
+ *
+ * Refused before any change: a pairing that changed, a stream that changed since T0, a backfill
+ * that cannot finish inside the stream's retention any more, someone's stream without new images,
+ * a stream already read by two others, a non-empty green table (unless `overwrite-green`), green
+ * index keys that blue's items do not fit, a table map too large for Lambda's environment.
  */
-import { describeTable, setStream, waitForTableActive, type TableInfo } from '../aws/dynamodb.js'
-import {
-  createFunction,
-  createRole,
-  getFunction,
-  getRole,
-  listMappings,
-  putRolePolicy,
-  updateFunctionCode,
-  updateFunctionConfiguration
-} from '../aws/replication-lambda.js'
-import { createQueue, getQueue } from '../aws/sqs.js'
-import type { Context } from '../context.js'
-import { BlueGreenError } from '../errors.js'
-import type { ReplicateRequest } from '../inputs.js'
-import { backfill, formatDuration, STREAM_RETENTION_MS, type BackfillTuning } from './backfill.js'
-import {
-  createControlTable,
-  isBackfillDone,
-  markBackfillDone,
-  markEnabling,
-  putMeta,
-  putTableRecord,
-  readControl,
-  recordTableError,
-  type ControlState,
-  type TableRecord
-} from './control.js'
-import {
-  codeSha256,
-  handlerZip,
-  logGroupArn,
-  queueArnOf,
-  replicationPolicy,
-  tableArnOf
-} from './deploy.js'
-import { replicationNames, type ReplicationNames } from './names.js'
-import { resolvePairs, type ResolvedPair } from './pairing.js'
-import { fillStatus, isOurs, ourMappings } from './state.js'
-import { Steps } from './steps.js'
+import { samePolicy } from '../aws/iam.js'
+import { formatDuration, STREAM_RETENTION_MS } from './backfill.js'
+import { isBackfillDone } from './control.js'
+import { FUNCTION_RUNTIME, policyFor, tableMapOf } from './deploy.js'
+import { HOUR_MS, PlanBuilder, timeOf } from './steps.js'
+import type { ReplicatePlan, ReplicationState, TableFacts } from './types.js'
 
-export interface ReplicateOptions {
-  tuning?: BackfillTuning
-  /** Wait between T0 and the first scan, so writes in flight when the stream came on are visible. */
-  settleMs?: number
-  /** Shortest delay of the SDK waiters, seconds. */
-  waiterMinDelay?: number
-}
-
-const GOOD_VIEWS = new Set(['NEW_IMAGE', 'NEW_AND_OLD_IMAGES'])
 export const ENV_LIMIT_BYTES = 4096
 
-/** What prepare will do for one table. */
-interface TablePlan {
-  pair: ResolvedPair
-  /** enable: turn the stream on; reuse: someone's stream carries new images; resume; done. */
-  mode: 'enable' | 'reuse' | 'resume' | 'done'
-  /** The stream is (or will be) one prepare turned on: terminate turns it off. */
-  streamByUs: boolean
-  record: TableRecord | undefined
+const GOOD_VIEWS = new Set(['NEW_IMAGE', 'NEW_AND_OLD_IMAGES'])
+
+export interface PrepareRequest {
+  segments: number
+  /** The one segment this job scans; undefined: all. */
+  segment: number | undefined
+  /** The operator allows copying into green tables that hold items (keys blue lacks go). */
+  overwriteGreen: boolean
 }
 
-function rangeOf(n: number): number[] {
-  return Array.from({ length: n }, (_, i) => i)
+export interface RetentionRules {
+  /** The stream's retention (24 h). */
+  retentionMs?: number
+  /** Kept free at the end of the retention for `start` (1 h). */
+  marginMs?: number
 }
 
-export async function prepare(
-  request: ReplicateRequest,
-  ctx: Context,
-  options: ReplicateOptions = {}
-): Promise<void> {
-  const db = ctx.clients.dynamodb
-  const names = replicationNames(request.blue, request.green)
-  const pairs = await resolvePairs(db, request)
-  let control = await readControl(db, names.controlTable)
-  const now = ctx.now()
-  const margin = options.tuning?.retentionMarginMs ?? 3_600_000
-  const retention = options.tuning?.retentionMs ?? STREAM_RETENTION_MS
-
-  // ---- decide -------------------------------------------------------------------------------
-  const problems: string[] = []
-  const plans: TablePlan[] = []
-  for (const pair of pairs) {
-    const blue = pair.blue
-    const tc = control?.tables.get(blue.name)
-    const record = tc?.table
-    if (tc !== undefined && record !== undefined) {
-      if (record.green !== pair.green.name) {
-        problems.push(
-          `${blue.name} is being replicated into ${record.green}, not ${pair.green.name}: run \`replicate terminate\` first to change the pairing`
-        )
-      } else if (blue.stream.arn !== record.streamArn) {
-        problems.push(
-          `the stream of ${blue.name} changed since prepare recorded it (${record.streamArn} → ${blue.stream.arn ?? 'none'}): changes since T0 may be lost; run \`replicate terminate\` and \`replicate prepare\` again`
-        )
-      } else if (isBackfillDone(tc)) {
-        plans.push({ pair, mode: 'done', record, streamByUs: record.streamEnabledByUs })
-      } else if (record.segments !== request.segments) {
-        problems.push(
-          `the backfill of ${blue.name} runs with segments ${record.segments}; re-run with segments ${record.segments} (its checkpoints are per segment), or terminate and prepare again`
-        )
-      } else if (now.getTime() > new Date(record.t0).getTime() + retention - margin) {
-        problems.push(
-          `the backfill of ${blue.name} started at ${record.t0} and can no longer finish inside the stream's ${formatDuration(retention)} retention: run \`replicate terminate\`, then \`replicate prepare\` with more segments or a matrix`
-        )
-      } else {
-        plans.push({ pair, mode: 'resume', record, streamByUs: record.streamEnabledByUs })
-      }
-    } else if (blue.stream.enabled) {
-      if (blue.stream.viewType !== undefined && GOOD_VIEWS.has(blue.stream.viewType)) {
-        // Ours when an earlier run of prepare turned it on and died before recording T0.
-        const streamByUs = control?.enabling.has(blue.name) === true
-        plans.push({ pair, mode: 'reuse', record: undefined, streamByUs })
-      } else {
-        problems.push(
-          `${blue.name} already has a ${blue.stream.viewType ?? 'unknown'} stream that another consumer may use; it carries no new images, and a table has one stream, which this action never turns off for someone else. Its owner can re-create it as NEW_IMAGE or NEW_AND_OLD_IMAGES (turn it off, then on); then re-run`
-        )
-      }
-    } else {
-      plans.push({ pair, mode: 'enable', record: undefined, streamByUs: true })
-    }
-    const streamArn = blue.stream.arn
-    if (streamArn !== undefined) {
-      const others = (await listMappings(ctx.clients.lambda, { eventSourceArn: streamArn })).filter(
-        (m) => !isOurs(m, names)
-      )
-      if (others.length >= 2) {
-        problems.push(
-          `the stream of ${blue.name} already has ${others.length} readers (${others.map((m) => m.functionArn).join(', ')}); DynamoDB throttles a shard read by more than two, so a third (the replication function) would slow everyone: remove one`
-        )
-      }
-    }
-  }
-  if (problems.length > 0) {
-    throw new BlueGreenError(
-      problems.length === 1
-        ? `Cannot prepare: ${problems[0] ?? ''}`
-        : `Cannot prepare:\n${problems.map((p) => `  - ${p}`).join('\n')}`
-    )
-  }
-
-  const deploy = await planDeploy(ctx, names, control, plans)
-
-  // ---- plan ---------------------------------------------------------------------------------
-  const steps = new Steps(ctx.report)
-  const waiter = { minDelay: options.waiterMinDelay ?? 2 }
-  if (control === undefined) {
-    steps.add(
-      'Create the replication control table (CreateTable, PAY_PER_REQUEST) and record blue/green (PutItem)',
-      names.controlTable,
-      async () => {
-        await createControlTable(db, names.controlTable)
-        await waitForTableActive(db, names.controlTable, waiter)
-        await putMeta(db, names.controlTable, {
-          blue: JSON.stringify(request.blue),
-          green: JSON.stringify(request.green),
-          functionName: names.functionName,
-          roleName: names.roleName,
-          createdAt: ctx.now().toISOString()
-        })
-      }
-    )
-  }
-
-  const segments = request.segment === undefined ? rangeOf(request.segments) : [request.segment]
-  for (const plan of plans) {
-    const { blue, green } = plan.pair
-    if (plan.mode === 'done') continue
-    const live: { record: TableRecord | undefined } = { record: plan.record }
-    if (plan.mode === 'enable' || plan.mode === 'reuse') {
-      if (plan.mode === 'enable') {
-        steps.add(
-          `Note in the control table that prepare turns the stream on (PutItem), then enable it, NEW_AND_OLD_IMAGES (UpdateTable)`,
-          blue.name,
-          async () => {
-            await markEnabling(db, names.controlTable, blue.name, ctx.now().toISOString())
-            const current = await describeTable(db, blue.name)
-            if (current?.stream.enabled !== true) await setStream(db, blue.name, true)
-            await waitForTableActive(db, blue.name, waiter)
-          }
-        )
-      }
-      steps.add(
-        `Record T0 and the stream of ${blue.name} in the control table (PutItem)`,
-        names.controlTable,
-        async () => {
-          const current = await describeTable(db, blue.name)
-          const streamArn = current?.stream.arn
-          if (current === undefined || streamArn === undefined) {
-            throw new BlueGreenError(`The stream of ${blue.name} did not come on; re-run prepare`)
-          }
-          const record: TableRecord = {
-            blue: blue.name,
-            green: green.name,
-            streamArn,
-            streamEnabledByUs: plan.streamByUs,
-            t0: ctx.now().toISOString(),
-            segments: request.segments,
-            itemCount: current.itemCount,
-            backfillDoneAt: undefined,
-            errors: []
-          }
-          const won = await putTableRecord(db, names.controlTable, record)
-          // Another job of a matrix recorded the table first: its T0 and stream hold.
-          live.record = won
-            ? record
-            : (await readControl(db, names.controlTable))?.tables.get(blue.name)?.table
-        }
-      )
-    }
-    steps.add(
-      `Backfill: parallel Scan of ${blue.name} (segments ${segments.length === request.segments ? `0-${request.segments - 1}` : segments.join(',')} of ${request.segments}) → BatchWriteItem; checkpoint per page (UpdateItem on ${names.controlTable})`,
-      green.name,
-      async () => {
-        const record = live.record
-        if (record === undefined) throw new Error(`no control record for ${blue.name}`)
-        await backfillTable(ctx, names, blue, record, segments, options)
-      }
-    )
-  }
-  for (const step of deploy) steps.add(step.description, step.resource, step.run)
-
-  // ---- do -----------------------------------------------------------------------------------
-  await steps.execute(request.dryRun)
-  control = request.dryRun ? control : await readControl(db, names.controlTable)
-  const overall = await fillStatus(
-    ctx,
-    names,
-    control,
-    await ourMappings(ctx, names),
-    pairs.map((p) => ({ blue: p.blue.name, green: p.green.name }))
-  )
-  if (!request.dryRun && overall < 0 && request.segment !== undefined) {
-    ctx.report.notes.push(
-      `Segment ${request.segment} of ${request.segments} is done; the backfill completes when every segment's job has finished.`
-    )
-  }
-}
-
-async function backfillTable(
-  ctx: Context,
-  names: ReplicationNames,
-  blue: TableInfo,
-  record: TableRecord,
-  segments: readonly number[],
-  options: ReplicateOptions
-): Promise<void> {
-  const db = ctx.clients.dynamodb
-  const t0 = new Date(record.t0)
-  const settleUntil = t0.getTime() + (options.settleMs ?? 5000)
-  const wait = settleUntil - ctx.now().getTime()
-  if (wait > 0) await ctx.sleep(wait)
-  const control = await readControl(db, names.controlTable)
-  const checkpoints = new Map(
-    (control?.tables.get(blue.name)?.segments ?? []).map((s) => [s.segment, s])
-  )
-  try {
-    await ctx.log.group(`Backfill ${blue.name} → ${record.green}`, () =>
-      backfill(
-        {
-          controlTable: names.controlTable,
-          blue: blue.name,
-          green: record.green,
-          itemCount: Math.max(record.itemCount, blue.itemCount),
-          t0,
-          totalSegments: record.segments,
-          segments,
-          checkpoints
-        },
-        { dynamodb: db, log: ctx.log, now: ctx.now, sleep: ctx.sleep },
-        options.tuning
-      )
-    )
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error)
-    await recordTableError(db, names.controlTable, blue.name, message).catch(() => undefined)
-    throw error
-  }
-  const after = (await readControl(db, names.controlTable))?.tables.get(blue.name)
-  const done = rangeOf(record.segments).every(
-    (i) => after?.segments.find((s) => s.segment === i)?.done === true
-  )
-  if (done) await markBackfillDone(db, names.controlTable, blue.name, ctx.now().toISOString())
-}
-
-interface DeployStep {
-  description: string
-  resource: string
-  run: () => Promise<void>
+export function retentionOf(rules: RetentionRules): { retention: number; margin: number } {
+  return { retention: rules.retentionMs ?? STREAM_RETENTION_MS, margin: rules.marginMs ?? HOUR_MS }
 }
 
 /**
- * Steps that bring the function and its role to the wanted state, from reads only: the failure
- * queue, the role with its inline policy, the function's code (compared by CodeSha256) and
- * configuration.
- * The function covers every table of the control table plus those of this run.
+ * The refusal when some table's T0 is no longer inside the retention less the margin (`start`
+ * could not replay every change since), naming each such table; undefined when all are.
  */
-async function planDeploy(
-  ctx: Context,
-  names: ReplicationNames,
-  control: ControlState | undefined,
-  plans: readonly TablePlan[]
-): Promise<DeployStep[]> {
-  const db = ctx.clients.dynamodb
-  const zip = await handlerZip()
-  const anyArn = plans[0]?.pair.blue.arn ?? ''
-  const tables = new Map<string, { green: string; stream: () => Promise<string | undefined> }>()
-  for (const tc of control?.tables.values() ?? []) {
-    const arn = tc.table.streamArn
-    tables.set(tc.table.blue, { green: tc.table.green, stream: () => Promise.resolve(arn) })
-  }
-  let streamsKnown = true
-  for (const plan of plans) {
-    const known = plan.record?.streamArn ?? plan.pair.blue.stream.arn
-    if (known === undefined) streamsKnown = false
-    const name = plan.pair.blue.name
-    tables.set(name, {
-      green: plan.pair.green.name,
-      stream: async () => known ?? (await describeTable(db, name))?.stream.arn
+export function retentionProblem(
+  records: readonly { blue: string; t0: string }[],
+  now: Date,
+  rules: RetentionRules = {}
+): string | undefined {
+  const { retention, margin } = retentionOf(rules)
+  const late = records.filter((r) => now.getTime() > timeOf(r.t0) + retention - margin)
+  if (late.length === 0) return undefined
+  return `The backfill ended too late to start replication safely: the stream keeps changes ${formatDuration(retention)} and start needs ${formatDuration(margin)} of that, but T0 of ${late.map((r) => `${r.blue} (T0 ${r.t0})`).join(', ')} is older. Run \`replicate terminate\`, then \`replicate prepare\` with more segments or a matrix, and \`replicate start\` right after.`
+}
+
+/** The stream label (its creation time) of a stream ARN, in ms; NaN when it has none. */
+export function streamCreatedAt(streamArn: string): number {
+  const label = streamArn.slice(streamArn.lastIndexOf('/stream/') + '/stream/'.length)
+  return Date.parse(label.endsWith('Z') ? label : `${label}Z`)
+}
+
+/**
+ * Whether the table's current stream is the one prepare turned on. A marker names that stream;
+ * an older marker (no ARN, written before UpdateTable) counts when the stream was created after
+ * it, never when the stream is older (the owner's).
+ */
+export function streamIsOurs(t: TableFacts): boolean {
+  const arn = t.blueInfo?.stream.arn
+  const marker = t.marker
+  if (marker === undefined || arn === undefined) return false
+  if (marker.streamArn !== undefined) return marker.streamArn === arn
+  return streamCreatedAt(arn) >= timeOf(marker.at) - 1000
+}
+
+function segmentList(request: PrepareRequest): number[] {
+  return request.segment === undefined
+    ? Array.from({ length: request.segments }, (_, i) => i)
+    : [request.segment]
+}
+
+function describeSegments(request: PrepareRequest, list: readonly number[]): string {
+  return list.length === request.segments
+    ? `segments 0-${request.segments - 1} of ${request.segments}`
+    : `segment ${list.join(',')} of ${request.segments}`
+}
+
+export function planPrepare(
+  state: ReplicationState,
+  request: PrepareRequest,
+  rules: RetentionRules = {}
+): ReplicatePlan {
+  const plan = new PlanBuilder()
+  const { names, now } = state
+  const { retention, margin } = retentionOf(rules)
+  const segments = segmentList(request)
+  const backfills: typeof plan.steps = []
+  if (state.control === undefined) {
+    plan.add({
+      section: 'shared',
+      kind: 'control-create',
+      description:
+        'Create the replication control table (CreateTable, PAY_PER_REQUEST) and record blue/green (PutItem)',
+      resource: names.controlTable
     })
   }
-  const tableMap = Object.fromEntries([...tables].map(([b, t]) => [b, t.green]))
+  for (const t of state.tables) {
+    const blue = t.blueInfo
+    const green = t.greenInfo
+    if (blue === undefined || green === undefined) continue
+    for (const v of t.indexViolations.slice(0, 1)) {
+      const count = t.indexViolations.length
+      plan.problems.push(
+        `green table ${green.name} indexes ${v.attribute} as ${v.expected}, but blue's items carry ${v.actual} there (${count === 1 ? 'item' : `${count} items, e.g.`} ${v.key}); DynamoDB rejects every such write to green. Give green's index the type blue's items use, or fix those items, then re-run`
+      )
+    }
+    const record = t.control?.table
+    if (t.control !== undefined && record !== undefined) {
+      if (record.green !== green.name) {
+        plan.problems.push(
+          `${blue.name} is being replicated into ${record.green}, not ${green.name}: run \`replicate terminate\` first to change the pairing`
+        )
+      } else if (blue.stream.arn !== record.streamArn) {
+        plan.problems.push(
+          `the stream of ${blue.name} changed since prepare recorded it (${record.streamArn} → ${blue.stream.arn ?? 'none'}): changes since T0 may be lost; run \`replicate terminate\` and \`replicate prepare\` again`
+        )
+      } else if (isBackfillDone(t.control)) {
+        continue
+      } else if (record.segments !== request.segments) {
+        plan.problems.push(
+          `the backfill of ${blue.name} runs with segments ${record.segments}; re-run with segments ${record.segments} (its checkpoints are per segment), or terminate and prepare again`
+        )
+      } else if (now.getTime() > timeOf(record.t0) + retention - margin) {
+        plan.problems.push(
+          `the backfill of ${blue.name} started at ${record.t0} and can no longer finish inside the stream's ${formatDuration(retention)} retention: run \`replicate terminate\`, then \`replicate prepare\` with more segments or a matrix`
+        )
+      } else {
+        backfills.push(backfillStep(t, request, segments, record.greenHadItems))
+      }
+      continue
+    }
+    if (t.greenHasItems === true && !request.overwriteGreen) {
+      plan.problems.push(
+        `green table ${green.name} already holds items; prepare copies blue into an empty table. Empty it, or set overwrite-green: true to copy blue over it (green's items are replaced by blue's, and keys blue lacks are deleted)`
+      )
+    }
+    const activeReaders = t.otherReaders.filter((m) => m.state !== 'Deleting')
+    if (activeReaders.length >= 2) {
+      plan.problems.push(
+        `the stream of ${blue.name} already has ${activeReaders.length} readers (${activeReaders.map((m) => m.functionArn).join(', ')}); DynamoDB throttles a shard read by more than two, so a third (the replication function) would slow everyone: remove one`
+      )
+    }
+    const greenHadItems = t.greenHasItems === true
+    if (blue.stream.enabled) {
+      if (blue.stream.viewType === undefined || !GOOD_VIEWS.has(blue.stream.viewType)) {
+        plan.problems.push(
+          `${blue.name} already has a ${blue.stream.viewType ?? 'unknown'} stream that another consumer may use; it carries no new images, and a table has one stream, which this action never turns off for someone else. Its owner can re-create it as NEW_IMAGE or NEW_AND_OLD_IMAGES (turn it off, then on); then re-run`
+        )
+        continue
+      }
+      const ours = streamIsOurs(t)
+      if (t.marker !== undefined && !ours) {
+        plan.add({
+          section: 'tables',
+          kind: 'clear-marker',
+          table: blue.name,
+          description: `Forget the note that prepare turned this stream on: the stream there now is not the one it turned on (DeleteItem on ${names.controlTable})`,
+          resource: blue.name
+        })
+      }
+      plan.add(recordStep(t, request, ours, greenHadItems))
+    } else {
+      plan.add(
+        {
+          section: 'tables',
+          kind: 'enable-stream',
+          table: blue.name,
+          description: `Enable the stream, NEW_AND_OLD_IMAGES (UpdateTable), then note in the control table that prepare turned it on (PutItem)`,
+          resource: blue.name
+        },
+        recordStep(t, request, true, greenHadItems)
+      )
+    }
+    backfills.push(backfillStep(t, request, segments, greenHadItems))
+  }
+  planDeploy(state, plan)
+  plan.add(...backfills)
+  return plan.build('prepare')
+}
+
+function recordStep(
+  t: TableFacts,
+  request: PrepareRequest,
+  streamEnabledByUs: boolean,
+  greenHadItems: boolean
+): ReplicatePlan['steps'][number] {
+  return {
+    section: 'tables',
+    kind: 'record-t0',
+    table: t.blue,
+    green: t.green,
+    segments: request.segments,
+    streamEnabledByUs,
+    greenHadItems,
+    description: `Once the stream of ${t.blue} is ENABLED (DescribeStream), record T0 and the stream in the control table (PutItem)`,
+    resource: t.blue
+  }
+}
+
+function backfillStep(
+  t: TableFacts,
+  request: PrepareRequest,
+  segments: number[],
+  removeExtra: boolean
+): ReplicatePlan['steps'][number] {
+  return {
+    section: 'tables',
+    kind: 'backfill',
+    table: t.blue,
+    green: t.green,
+    segments,
+    removeExtra,
+    description: `Backfill: parallel Scan of ${t.blue} (${describeSegments(request, segments)}) → BatchWriteItem; checkpoint per page (UpdateItem on the control table)${removeExtra ? '; then compare the tables and delete the keys blue lacks (Scan, GetItem, DeleteItem)' : ''}`,
+    resource: t.green
+  }
+}
+
+/**
+ * Steps that bring the failure queue, the role with its inline policy, and the function's code
+ * and configuration to the wanted state. The function covers every table of the control table
+ * plus those of this run.
+ */
+function planDeploy(state: ReplicationState, plan: PlanBuilder): void {
+  const { names } = state
+  const pairs = new Map<string, string>()
+  for (const tc of state.control?.tables.values() ?? []) pairs.set(tc.table.blue, tc.table.green)
+  for (const t of state.tables) pairs.set(t.blue, t.green)
+  const tables = [...pairs].map(([blue, green]) => ({ blue, green }))
   const environment = {
-    BLUEGREEN_TABLE_MAP: JSON.stringify(tableMap),
+    BLUEGREEN_TABLE_MAP: JSON.stringify(tableMapOf(tables)),
     BLUEGREEN_CONTROL_TABLE: names.controlTable
   }
   const envBytes = Object.entries(environment).reduce((n, [k, v]) => n + k.length + v.length, 0)
   if (envBytes > ENV_LIMIT_BYTES) {
-    throw new BlueGreenError(
-      `The table map of ${tables.size} tables needs ${envBytes} bytes of environment, over Lambda's 4 KB: replicate fewer tables per blue/green pair`
+    plan.problems.push(
+      `the table map of ${tables.length} tables needs ${envBytes} bytes of environment, over Lambda's 4 KB: replicate fewer tables per blue/green pair`
     )
   }
-  const queue = await getQueue(ctx.clients.sqs, names.failureQueue)
-  // The queue's ARN before it exists: the one SQS will give it (the create step sets the real one).
-  const live = {
-    roleArn: '',
-    queueArn: queue?.arn ?? queueArnOf(anyArn, names.failureQueue)
-  }
-  const policyOf = async (): Promise<string> => {
-    const streamArns: string[] = []
-    for (const t of tables.values()) {
-      const arn = await t.stream()
-      if (arn !== undefined) streamArns.push(arn)
-    }
-    return replicationPolicy({
-      blueTableArns: [...tables.keys()].map((b) => tableArnOf(anyArn, b)),
-      greenTableArns: [...tables.values()].map((t) => tableArnOf(anyArn, t.green)),
-      streamArns,
-      controlTableArn: tableArnOf(anyArn, names.controlTable),
-      logGroupArn: logGroupArn(anyArn, names.functionName),
-      failureQueueArn: live.queueArn
-    })
-  }
-  const role = await getRole(ctx.clients.iam, names.roleName, names.policyName)
-  const fn = await getFunction(ctx.clients.lambda, names.functionName)
-  const steps: DeployStep[] = []
-  live.roleArn = role?.arn ?? ''
-  if (queue === undefined) {
-    steps.push({
+  if (state.queue === undefined) {
+    plan.add({
+      section: 'shared',
+      kind: 'queue-create',
       description:
         'Create the queue for batches the function keeps failing on, kept 14 days (CreateQueue)',
-      resource: names.failureQueue,
-      run: async () => {
-        live.queueArn = (await createQueue(ctx.clients.sqs, names.failureQueue)).arn
-      }
+      resource: names.failureQueue
     })
   }
-  if (role === undefined) {
-    steps.push({
+  if (state.role === undefined) {
+    plan.add({
+      section: 'shared',
+      kind: 'role-create',
       description:
         'Create the replication function role, trusted by lambda.amazonaws.com (CreateRole)',
-      resource: names.roleName,
-      run: async () => {
-        live.roleArn = await createRole(
-          ctx.clients.iam,
-          names.roleName,
-          `bluegreen-action replication ${names.controlTable}`
-        )
-      }
+      resource: names.roleName
     })
   }
-  const wantedPolicy = streamsKnown ? await policyOf() : undefined
+  const wanted = policyFor(state, tables, new Map())
   if (
-    role?.policy === undefined ||
-    wantedPolicy === undefined ||
-    !samePolicy(role.policy, wantedPolicy)
+    state.role?.inlinePolicy === undefined ||
+    wanted === undefined ||
+    !samePolicy(state.role.inlinePolicy, wanted)
   ) {
-    steps.push({
+    plan.add({
+      section: 'shared',
+      kind: 'role-policy',
+      tables,
       description:
         'Scope the role to these tables and streams: GetItem on blue, PutItem/DeleteItem on green, stream reads, logs, SendMessage to the failure queue (PutRolePolicy)',
-      resource: names.roleName,
-      run: async () => {
-        await putRolePolicy(ctx.clients.iam, names.roleName, names.policyName, await policyOf())
-      }
+      resource: names.roleName
     })
   }
-  const spec = {
-    name: names.functionName,
-    environment,
-    description: `bluegreen-action: replicates DynamoDB ${names.controlTable}`
-  }
-  const deployOptions = { sleep: ctx.sleep, minDelay: 2 }
+  const fn = state.fn
   if (fn === undefined) {
-    steps.push({
-      description: 'Deploy the replication function (CreateFunction)',
-      resource: names.functionName,
-      run: async () => {
-        await createFunction(
-          ctx.clients.lambda,
-          { ...spec, roleArn: live.roleArn, zip },
-          deployOptions
-        )
-      }
+    plan.add({
+      section: 'shared',
+      kind: 'function-create',
+      environment,
+      description: `Deploy the replication function, ${FUNCTION_RUNTIME} (CreateFunction)`,
+      resource: names.functionName
     })
-  } else {
-    if (fn.codeSha256 !== codeSha256(zip)) {
-      steps.push({
-        description: 'Update the replication function code (UpdateFunctionCode)',
-        resource: names.functionName,
-        run: () => updateFunctionCode(ctx.clients.lambda, names.functionName, zip, deployOptions)
-      })
-    }
-    if (fn.role !== live.roleArn || !sameEnvironment(fn.environment, environment)) {
-      steps.push({
-        description: 'Update the replication function table map (UpdateFunctionConfiguration)',
-        resource: names.functionName,
-        run: () =>
-          updateFunctionConfiguration(
-            ctx.clients.lambda,
-            { ...spec, roleArn: live.roleArn },
-            deployOptions
-          )
-      })
-    }
+    return
   }
-  return steps
-}
-
-function samePolicy(a: string, b: string): boolean {
-  try {
-    return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b))
-  } catch {
-    return false
+  const sameEnv =
+    JSON.stringify(Object.entries(fn.environment).sort()) ===
+    JSON.stringify(Object.entries(environment).sort())
+  // Configuration first: a function on an older runtime must move before its code can change.
+  if (fn.role !== state.role?.arn || !sameEnv || fn.runtime !== FUNCTION_RUNTIME) {
+    plan.add({
+      section: 'shared',
+      kind: 'function-config',
+      environment,
+      description: `Update the replication function's table map, role and runtime (UpdateFunctionConfiguration)`,
+      resource: names.functionName
+    })
   }
-}
-
-function sameEnvironment(a: Record<string, string>, b: Record<string, string>): boolean {
-  const text = (e: Record<string, string>) => JSON.stringify(Object.entries(e).sort())
-  return text(a) === text(b)
+  if (fn.codeSha256 !== state.codeSha256) {
+    plan.add({
+      section: 'shared',
+      kind: 'function-code',
+      description: 'Update the replication function code (UpdateFunctionCode)',
+      resource: names.functionName
+    })
+  }
 }

@@ -20,9 +20,10 @@
  * Overall: while any table backfills, the backfill formula over every table; afterwards the
  * slowest table.
  */
-import type { Mapping } from '../aws/replication-lambda.js'
-import type { TableRow } from '../report.js'
+import type { Mapping } from '../aws/lambda.js'
+import type { Report, TableRow } from '../report.js'
 import { isBackfillDone, type ConsumerRecord, type TableControl } from './control.js'
+import type { ReplicationState } from './types.js'
 
 export const IDLE_AFTER_MS = 5 * 60_000
 
@@ -193,4 +194,58 @@ export function overallPercent(statuses: readonly TableStatus[]): number {
     return backfillPercent(statuses.reduce((sum, s) => sum + s.share, 0) / statuses.length)
   }
   return Math.min(...statuses.map((s) => s.row.progress ?? 0))
+}
+
+/** `replicate status`'s answer: the signed percent, and the batches in the failure queue. */
+export interface ReplicationStatus {
+  progress: number
+  /** Batches in the failure queue; undefined when the queue could not be read. */
+  failedBatches: number | undefined
+}
+
+function warn(report: Report, message: string): void {
+  if (!report.warnings.includes(message)) report.warnings.push(message)
+}
+
+/** The advice of every message about failed batches: what actually brings green level. */
+export const REPAIR_ADVICE =
+  'fix the cause, then run replicate repair (it re-applies their keys and compares the tables)'
+
+/**
+ * Fills report.tables and the `progress` output from the state read by discover: a row per
+ * table, the overall percent, and a warning (on every row too) while the failure queue holds
+ * batches, or when it could not be read.
+ */
+export function reportStatus(report: Report, state: ReplicationState): ReplicationStatus {
+  for (const w of state.warnings) warn(report, w)
+  const statuses = state.tables.map((t) =>
+    tableStatus(
+      t.blue,
+      t.green,
+      t.control,
+      t.ours.find((m) => m.state !== 'Deleting'),
+      state.now,
+      state.lag
+    )
+  )
+  report.tables = statuses.map((s) => s.row)
+  const progress = overallPercent(statuses)
+  report.outputs.progress = String(progress)
+  const queue = state.queue
+  if (queue === undefined) return { progress, failedBatches: 0 }
+  if (queue.messages === undefined) {
+    warn(
+      report,
+      `Could not count the failed batches in ${state.names.failureQueue}: ${queue.countError ?? 'unknown error'}`
+    )
+    return { progress, failedBatches: undefined }
+  }
+  if (queue.messages > 0) {
+    const n = queue.messages
+    const message = `${n} failed batch${n === 1 ? ' is' : 'es are'} in ${state.names.failureQueue}: the keys in them may be stale on green; ${REPAIR_ADVICE}`
+    warn(report, message)
+    for (const row of report.tables)
+      row.note = row.note === '' ? message : `${row.note}; ${message}`
+  }
+  return { progress, failedBatches: queue.messages }
 }

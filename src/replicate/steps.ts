@@ -1,38 +1,35 @@
-/**
- * Deciding vs doing: a command first reads and checks everything, then lists its mutating calls
- * as steps (each a row of report.plan). Dry run stops there; otherwise the steps run in order,
- * each row marked done or failed as it goes.
- */
-import type { Report, PlanRow } from '../report.js'
+/** Helpers the planners share: refusing with every problem at once, the plan container. */
+import { BlueGreenError } from '../errors.js'
+import type { ReplicatePlan, ReplicateStep } from './types.js'
 
-export interface Step {
-  row: PlanRow
-  run: () => Promise<void>
+/** A refusal naming every problem found, before any change. */
+export function refuse(command: string, problems: readonly string[]): BlueGreenError {
+  return new BlueGreenError(
+    problems.length === 1
+      ? `Cannot ${command}: ${problems[0] ?? ''}`
+      : `Cannot ${command}:\n${problems.map((p) => `  - ${p}`).join('\n')}`
+  )
 }
 
-export class Steps {
-  readonly list: Step[] = []
+/** Collects a plan's steps, notes and warnings, and the problems that stop it. */
+export class PlanBuilder {
+  readonly steps: ReplicateStep[] = []
+  readonly notes: string[] = []
+  readonly warnings: string[] = []
+  readonly problems: string[] = []
 
-  constructor(private readonly report: Report) {}
-
-  add(description: string, resource: string, run: () => Promise<void>): void {
-    const row: PlanRow = { description, resource, status: 'planned' }
-    this.report.plan.push(row)
-    this.list.push({ row, run })
+  add(...steps: ReplicateStep[]): void {
+    this.steps.push(...steps)
   }
 
-  /** Runs every step unless `dryRun`; a failure marks its row and stops the rest. */
-  async execute(dryRun: boolean): Promise<void> {
-    if (dryRun) return
-    for (const step of this.list) {
-      try {
-        this.report.changed = true
-        await step.run()
-        step.row.status = 'done'
-      } catch (error) {
-        step.row.status = 'failed'
-        throw error
-      }
-    }
+  /** The plan; throws the refusal when a problem was found. */
+  build(command: string): ReplicatePlan {
+    if (this.problems.length > 0) throw refuse(command, this.problems)
+    return { steps: this.steps, notes: this.notes, warnings: this.warnings }
   }
 }
+
+/** Milliseconds of an ISO time ('' or invalid: NaN). */
+export const timeOf = (iso: string): number => Date.parse(iso)
+
+export const HOUR_MS = 3_600_000

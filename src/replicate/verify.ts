@@ -7,12 +7,12 @@
 import { GetItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { createHash } from 'node:crypto'
 import { scanPage, type Item, type KeySchema } from '../aws/dynamodb.js'
+import { withRetry, type Backoff } from '../aws/retry.js'
+import { mapLimit } from '../concurrency.js'
 import type { Context } from '../context.js'
 import { BlueGreenError } from '../errors.js'
 import type { ReplicateRequest } from '../inputs.js'
 import { resolvePairs } from './pairing.js'
-import { mapLimit } from '../concurrency.js'
-import { withRetry, type Backoff } from './retry.js'
 
 export const SAMPLE_SIZE = 10
 /** Differing keys re-read at most (beyond it, differences are counted from the scan). */
@@ -89,6 +89,30 @@ export interface TableDiff {
   greenItems: number
   differing: number
   sample: string[]
+  /** Every key whose item differed in the scans (before the re-check), as key items. */
+  suspects: Item[]
+}
+
+/** Re-reads `keys` on both sides with consistent reads; returns the texts of those that differ. */
+export async function recheck(
+  client: DynamoDBClient,
+  pair: { blue: string; green: string },
+  keys: readonly Item[],
+  backoff: Backoff
+): Promise<string[]> {
+  const still: string[] = []
+  await mapLimit(keys, 16, async (key) => {
+    const read = (table: string) =>
+      withRetry(
+        () => client.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true })),
+        backoff
+      )
+    const [b, g] = await Promise.all([read(pair.blue), read(pair.green)])
+    const bd = b.Item === undefined ? undefined : digest(b.Item)
+    const gd = g.Item === undefined ? undefined : digest(g.Item)
+    if (bd !== gd) still.push(canonicalItem(key))
+  })
+  return still.sort()
 }
 
 export async function diffTable(
@@ -104,32 +128,20 @@ export async function diffTable(
   const suspects: string[] = []
   for (const [key, d] of blue) if (green.get(key) !== d) suspects.push(key)
   for (const key of green.keys()) if (!blue.has(key)) suspects.push(key)
-  const keyItems = new Map<string, Item>()
-  // Recover the key attributes of each suspect from either side's text: re-scan is costly, so
-  // the scans above keep only digests; the key is parsed back from its canonical text.
-  for (const text of suspects) keyItems.set(text, parseKey(text))
-  const toCheck = suspects.slice(0, RECHECK_LIMIT)
-  const still: string[] = []
-  await mapLimit(toCheck, 16, async (text) => {
-    const key = keyItems.get(text) ?? {}
-    const read = (table: string) =>
-      withRetry(
-        () => client.send(new GetItemCommand({ TableName: table, Key: key, ConsistentRead: true })),
-        backoff
-      )
-    const [b, g] = await Promise.all([read(pair.blue), read(pair.green)])
-    const bd = b.Item === undefined ? undefined : digest(b.Item)
-    const gd = g.Item === undefined ? undefined : digest(g.Item)
-    if (bd !== gd) still.push(text)
-  })
-  const differing = still.length + Math.max(0, suspects.length - toCheck.length)
+  // The scans keep only digests (a re-scan is costly): each suspect's key attributes are parsed
+  // back from its canonical text.
+  const keys = suspects.map(parseKey)
+  const toCheck = keys.slice(0, RECHECK_LIMIT)
+  const still = await recheck(client, pair, toCheck, backoff)
+  const differing = still.length + Math.max(0, keys.length - toCheck.length)
   return {
     blue: pair.blue,
     green: pair.green,
     blueItems: blue.size,
     greenItems: green.size,
     differing,
-    sample: [...still].sort().slice(0, SAMPLE_SIZE)
+    sample: still.slice(0, SAMPLE_SIZE),
+    suspects: keys
   }
 }
 
@@ -184,7 +196,7 @@ export async function verify(request: ReplicateRequest, ctx: Context): Promise<v
         .map((d) => `  - ${d.blue} → ${d.green}: ${d.differing} keys, e.g. ${d.sample.join(' ')}`)
         .join(
           '\n'
-        )}\nIf replication is running, wait until \`replicate status\` reports 100 and verify again; otherwise re-run \`replicate prepare\` after \`replicate terminate\`.`
+        )}\nIf replication is running, wait until \`replicate status\` reports 100 and verify again; otherwise run \`replicate repair\`, which applies blue's current item (or its absence) to every differing key and proves the result.`
     )
   }
 }

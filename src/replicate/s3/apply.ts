@@ -22,7 +22,7 @@ import {
   type CopyResult
 } from '../../aws/s3.js'
 import { mapLimit } from '../../concurrency.js'
-import { withRetry, type Backoff } from '../retry.js'
+import { withRetry, type Backoff } from '../../aws/retry.js'
 import { decodeS3Event, type S3Change } from './events.js'
 import { ignoreRules, type BucketKind, type IgnoreRules } from './ignore.js'
 

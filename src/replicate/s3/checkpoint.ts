@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-dynamodb'
 import { BATCH_SIZE, batchPut } from '../../aws/dynamodb.js'
 import type { EtagRecord } from './compare.js'
-import type { Backoff } from '../retry.js'
+import type { Backoff } from '../../aws/retry.js'
 
 export interface CopyCounts {
   /** Keys of blue listed. */

@@ -26,7 +26,7 @@ import {
   type S3Object
 } from '../../aws/s3.js'
 import type { Logger } from '../../log.js'
-import { withRetry, type Backoff } from '../retry.js'
+import { withRetry, type Backoff } from '../../aws/retry.js'
 import { ZERO_COUNTS, type CopyCheckpoint, type CopyCounts, type CopyStore } from './checkpoint.js'
 import {
   compareHeads,

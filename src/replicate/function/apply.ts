@@ -21,9 +21,9 @@ import type {
   DynamoDBBatchResponse,
   DynamoDBRecord
 } from 'aws-lambda'
-import { recordConsumer } from './control.js'
-import { mapLimit } from '../concurrency.js'
-import { withRetry } from './retry.js'
+import { withRetry } from '../../aws/retry.js'
+import { mapLimit } from '../../concurrency.js'
+import { recordConsumer } from '../control.js'
 
 export interface ApplyDeps {
   dynamodb: DynamoDBClient
@@ -63,27 +63,43 @@ interface Group {
   key: Record<string, AttributeValue>
 }
 
-/** Applies one key: consistent read of blue, then put or delete on green. */
-async function applyKey(deps: ApplyDeps, blue: string, key: Record<string, AttributeValue>) {
-  const green = deps.tableMap[blue]
-  if (green === undefined) throw new Error(`no green table configured for ${blue}`)
-  const backoff = { sleep: deps.sleep ?? defaultSleep, maxAttempts: 5 }
+export interface KeyTarget {
+  dynamodb: DynamoDBClient
+  blue: string
+  green: string
+  sleep?: (ms: number) => Promise<void>
+  maxAttempts?: number
+}
+
+/**
+ * The replication rule for one key, shared by the function, `replicate repair` and the
+ * backfill's removal of keys blue lacks: a strongly consistent read of blue, then green is made
+ * equal to what was read (PutItem, or DeleteItem when the item is gone). Returns what it did.
+ */
+export async function applyKey(
+  target: KeyTarget,
+  key: Record<string, AttributeValue>
+): Promise<'put' | 'delete'> {
+  const backoff = { sleep: target.sleep ?? defaultSleep, maxAttempts: target.maxAttempts ?? 5 }
   const { Item } = await withRetry(
     () =>
-      deps.dynamodb.send(new GetItemCommand({ TableName: blue, Key: key, ConsistentRead: true })),
+      target.dynamodb.send(
+        new GetItemCommand({ TableName: target.blue, Key: key, ConsistentRead: true })
+      ),
     backoff
   )
   if (Item === undefined) {
     await withRetry(
-      () => deps.dynamodb.send(new DeleteItemCommand({ TableName: green, Key: key })),
+      () => target.dynamodb.send(new DeleteItemCommand({ TableName: target.green, Key: key })),
       backoff
     )
-  } else {
-    await withRetry(
-      () => deps.dynamodb.send(new PutItemCommand({ TableName: green, Item })),
-      backoff
-    )
+    return 'delete'
   }
+  await withRetry(
+    () => target.dynamodb.send(new PutItemCommand({ TableName: target.green, Item })),
+    backoff
+  )
+  return 'put'
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
@@ -108,7 +124,17 @@ export async function applyRecords(
   const failed = new Set<number>(invalid)
   await mapLimit([...groups.values()], deps.concurrency ?? 16, async (group) => {
     try {
-      await applyKey(deps, group.blue, group.key)
+      const green = deps.tableMap[group.blue]
+      if (green === undefined) throw new Error(`no green table configured for ${group.blue}`)
+      await applyKey(
+        {
+          dynamodb: deps.dynamodb,
+          blue: group.blue,
+          green,
+          ...(deps.sleep ? { sleep: deps.sleep } : {})
+        },
+        group.key
+      )
     } catch (error) {
       failed.add(group.first)
       ;(deps.logError ?? console.error)(
