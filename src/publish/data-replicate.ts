@@ -31,10 +31,12 @@ function replicateRequest(request: PublishRequest, action: ReplicateAction): Rep
     wait: request.wait,
     waitTimeoutMs: request.waitTimeoutMs,
     tables: request.tables,
+    buckets: request.buckets,
+    resources: request.resources,
     segments: request.segments,
     segment: undefined,
-    privateIgnore: [],
-    publicIgnore: [],
+    privateIgnore: request.privateIgnore,
+    publicIgnore: request.publicIgnore,
     overwriteGreen: false,
     replayOverGreenWrites: false
   }
