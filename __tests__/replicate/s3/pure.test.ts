@@ -8,14 +8,14 @@ import {
   type ObjectHead
 } from '../../../src/aws/s3.js'
 import { patternMatchesBucket, s3EventPattern } from '../../../src/aws/eventbridge.js'
-import { eventQueuePolicy } from '../../../src/aws/event-queue.js'
+import { eventQueuePolicy } from '../../../src/aws/sqs.js'
 import { compareHeads, compareListed, mergeListings } from '../../../src/replicate/s3/compare.js'
 import {
   checkPair,
   deliveryNames,
   eventsCompleteFrom,
   ignoresEverythingWarning,
-  type BucketFacts
+  type BucketInfo
 } from '../../../src/replicate/s3/delivery.js'
 import { decodeS3Event } from '../../../src/replicate/s3/events.js'
 import {
@@ -430,13 +430,17 @@ describe('decoding S3 events', () => {
   test('the function configuration (BLUEGREEN_BUCKET_MAP) gives each blue bucket its green and ignore list', () => {
     const map = parseBucketMap(
       JSON.stringify({
-        'b-pub': { green: 'g-pub', kind: 'public', ignore: [] },
-        'b-priv': { green: 'g-priv', kind: 'private', ignore: ['*.tmp'] }
+        'b-pub': { green: 'g-pub', kind: 'public' },
+        'b-priv': { green: 'g-priv', kind: 'private', ignore: ['*.tmp'], region: 'eu-west-1' },
+        'b-all': { green: 'g-all', kind: 'public', ignore: [] }
       })
     )
+    // No list: DEEP's default for the kind; an empty list ignores nothing.
     expect(map.get('b-pub')?.ignore.ignores('index.html')).toBe(true)
+    expect(map.get('b-all')?.ignore.ignores('index.html')).toBe(false)
     expect(map.get('b-priv')?.ignore.ignores('x.tmp')).toBe(true)
     expect(map.get('b-priv')?.ignore.ignores('temp/x')).toBe(false)
+    expect(map.get('b-priv')?.region).toBe('eu-west-1')
     expect(() => parseBucketMap(JSON.stringify({ b: { green: 'g' } }))).toThrow(/kind/)
   })
 })
@@ -533,7 +537,7 @@ describe('delivery and preflight', () => {
     green: 'deep.prod.private.wxyz0987',
     kind: 'private' as const
   }
-  const facts = (name: string, over: Partial<BucketFacts> = {}): BucketFacts => ({
+  const facts = (name: string, over: Partial<BucketInfo> = {}): BucketInfo => ({
     name,
     access: 'ok',
     region: 'us-east-1',
