@@ -35,7 +35,7 @@ import {
   parseDeepBucket
 } from '../../../src/replicate/s3/pairing.js'
 import { parseBucketMap } from '../../../src/replicate/s3/apply.js'
-import { notificationRecord } from './fixtures.js'
+import { eventBridgeEvent, notificationRecord } from './fixtures.js'
 
 const deep = (env: string, hash: string) => ({ kind: 'deep' as const, env, hash })
 
@@ -302,32 +302,8 @@ describe('keys: S3 order and event encodings', () => {
 // Shapes from the S3 user guide ("Event message structure", "EventBridge event message structure").
 const notification = (eventName: string, key: string) =>
   notificationRecord(eventName, 'deep.stage.private.abcd1234', key)
-const eventBridge = (detailType: string, key: string, extra: Record<string, unknown> = {}) => ({
-  version: '0',
-  id: '17793124-05d4-b198-2fde-7ededc63b103',
-  'detail-type': detailType,
-  source: 'aws.s3',
-  account: '111122223333',
-  time: '2021-11-12T00:00:00Z',
-  region: 'ca-central-1',
-  resources: ['arn:aws:s3:::deep.stage.public.abcd1234'],
-  detail: {
-    version: '0',
-    bucket: { name: 'deep.stage.public.abcd1234' },
-    object: {
-      key,
-      size: 5,
-      etag: 'b1946ac92492d2347c6235b4d2611184',
-      'version-id': 'IYV3p45BT0ac8hjHg1houSdS1a.Mro8e',
-      sequencer: '617f08299329d189'
-    },
-    'request-id': 'N4N7GDK58NMKJ12R',
-    requester: '123456789012',
-    'source-ip-address': '1.2.3.4',
-    reason: 'PutObject',
-    ...extra
-  }
-})
+const eventBridge = (detailType: string, key: string, extra: Record<string, unknown> = {}) =>
+  eventBridgeEvent(detailType, 'deep.stage.public.abcd1234', key, extra)
 const sqs = (bodies: unknown[]) => ({
   Records: bodies.map((b, i) => ({
     messageId: `m${i}`,
