@@ -229,6 +229,18 @@ function prepared(more: Partial<ReplicationState> = {}): ReplicationState {
   return base
 }
 
+/** The first step of `kind`, typed by it. */
+function find<K extends ReplicateStep['kind']>(
+  steps: readonly ReplicateStep[],
+  kind: K,
+  bucket?: string
+): Extract<ReplicateStep, { kind: K }> | undefined {
+  return steps.find(
+    (x): x is Extract<ReplicateStep, { kind: K }> =>
+      x.kind === kind && (bucket === undefined || (x.section === 'buckets' && x.bucket === bucket))
+  )
+}
+
 const kinds = (steps: ReplicateStep[]): string[] =>
   steps.map((s) => `${s.section}:${s.kind}${s.section === 'buckets' ? ` ${s.bucket}` : ''}`)
 
@@ -256,19 +268,12 @@ describe('prepare', () => {
       `buckets:copy ${BP}`,
       `buckets:copy ${BU}`
     ])
-    const create = plan.steps.find((s) => s.section === 'shared' && s.kind === 'function-create')
-    expect(
-      create?.section === 'shared' && create.kind === 'function-create' ? create.environment : {}
-    ).toEqual({
+    expect(find(plan.steps, 'function-create')?.environment).toEqual({
       BLUEGREEN_TABLE_MAP: '{}',
       BLUEGREEN_CONTROL_TABLE: names.controlTable,
       BLUEGREEN_BUCKET_MAP: bucketMap()
     })
-    const rule = plan.steps.find((s) => s.section === 'buckets' && s.kind === 'rule-put')
-    expect(rule?.section === 'buckets' && rule.kind === 'rule-put' ? rule.buckets : []).toEqual([
-      BP,
-      BU
-    ])
+    expect(find(plan.steps, 'rule-put')?.buckets).toEqual([BP, BU])
     // Every row names the AWS calls it makes (what the dry run prints).
     for (const s of plan.steps) expect(s.description).toMatch(/\([A-Z][A-Za-z]+[^)]*\)/)
   })
@@ -304,10 +309,7 @@ describe('prepare', () => {
       `buckets:record-ignore ${BP}`,
       `buckets:copy ${BP}`
     ])
-    const config = plan.steps.find((x) => x.section === 'shared' && x.kind === 'function-config')
-    expect(
-      config?.section === 'shared' && config.kind === 'function-config' ? config.environment : {}
-    ).toMatchObject({
+    expect(find(plan.steps, 'function-config')?.environment).toMatchObject({
       BLUEGREEN_BUCKET_MAP: bucketMap({
         [BP]: { green: GP, kind: 'private', ignore: ['temp', '*.log'] }
       })
@@ -329,12 +331,7 @@ describe('prepare', () => {
       'buckets:record-t0 blue-data',
       'buckets:copy blue-data'
     ])
-    const rule = plan.steps.find((x) => x.section === 'buckets' && x.kind === 'rule-put')
-    expect(rule?.section === 'buckets' && rule.kind === 'rule-put' ? rule.buckets : []).toEqual([
-      'blue-data',
-      BP,
-      BU
-    ])
+    expect(find(plan.steps, 'rule-put')?.buckets).toEqual(['blue-data', BP, BU])
   })
 
   test('missing, unreadable and misplaced buckets are refused together; a versioned or locked green warns', () => {
@@ -362,12 +359,7 @@ describe('prepare', () => {
       expect.stringMatching(/Object Lock/),
       expect.stringMatching(/eu-west-1: objects are copied across regions/)
     ])
-    const copy = warned.steps.find(
-      (x) => x.section === 'buckets' && x.kind === 'copy' && x.bucket === BU
-    )
-    expect(copy?.section === 'buckets' && copy.kind === 'copy' ? copy.route.greenRegion : '').toBe(
-      'eu-west-1'
-    )
+    expect(find(warned.steps, 'copy', BU)?.route.greenRegion).toBe('eu-west-1')
   })
 
   test('a pair prepared into another green is refused', () => {
@@ -380,10 +372,7 @@ describe('prepare', () => {
 
   test('overwrite-green lets the copy delete the keys only green has', () => {
     const plan = planPrepare(state(), { ...PREPARE, overwriteGreen: true })
-    const copy = plan.steps.find((x) => x.section === 'buckets' && x.kind === 'copy')
-    expect(copy?.section === 'buckets' && copy.kind === 'copy' ? copy.deleteExtra : false).toBe(
-      true
-    )
+    expect(find(plan.steps, 'copy')?.deleteExtra).toBe(true)
   })
 })
 
