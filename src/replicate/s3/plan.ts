@@ -306,7 +306,7 @@ export function planBucketsStart(state: ReplicationState, plan: PlanBuilder): Bu
       const due = Date.parse(record.t0) > state.now.getTime()
       plan.problems.push(
         due
-          ? `the copy of ${b.blue} needs its catch-up pass, which can run once blue's events are complete at T0 (${record.t0}): run \`replicate prepare\` again after then`
+          ? `the copy of ${b.blue} needs its catch-up pass, which can run once blue's events are complete at T0 (${record.t0}): run \`replicate prepare\` (or publish with data-replicate) again after then, or with wait: true, which waits for T0`
           : `the copy of ${b.blue} has not finished: run \`replicate prepare\` until it reports done`
       )
       ready = false
