@@ -6,10 +6,12 @@
  * it was. Time to T0 is not waited out here: the test moves the recorded T0 back instead.
  */
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb'
+import { getRole } from '../../../src/aws/iam.js'
+import { getFunction } from '../../../src/aws/lambda.js'
 import { readControl } from '../../../src/replicate/control.js'
 import { replicationNames } from '../../../src/replicate/names.js'
 import { runAction } from '../../helpers/action.js'
-import { deep } from '../helpers.js'
+import { countItems, createTable, deep, hashKey, seed } from '../helpers.js'
 import {
   body,
   clients,
@@ -108,4 +110,41 @@ test('prepare, start, status, verify, stop and terminate through the action; the
   const terminated = await runAction({ ...inputs, command: 'replicate terminate' })
   expect(terminated.code).toBe(0)
   expect(await rawNotification(BLUE)).toBe(original)
+})
+
+test('without tables, buckets or resources, replicate covers both kinds it can pair: one function, one role, one status', async () => {
+  const db = clients().dynamodb
+  await createTable(db, 'DeepStageTodoboth0001', { hash: ['id', 'S'] })
+  await createTable(db, 'DeepProdTodoboth0002', { hash: ['id', 'S'] })
+  await seed(db, 'DeepStageTodoboth0001', hashKey, 5)
+  await createBucket('deep.stage.public.both0001')
+  await createBucket('deep.prod.public.both0002')
+  await put('deep.stage.public.both0001', 'shared/app.js', 'js')
+  const both = { blue: 'stage:both0001', green: 'prod:both0002', wait: 'false' }
+  const prepared = await runAction({ ...both, command: 'replicate prepare' })
+  expect(prepared.stdout).not.toMatch(/::error::/)
+  expect(prepared.code).toBe(0)
+  const own = replicationNames(deep('stage', 'both0001'), deep('prod', 'both0002'))
+  const fn = await getFunction(clients().lambda, own.functionName)
+  expect(JSON.parse(fn?.environment.BLUEGREEN_TABLE_MAP ?? '{}')).toEqual({
+    DeepStageTodoboth0001: 'DeepProdTodoboth0002'
+  })
+  expect(Object.keys(JSON.parse(fn?.environment.BLUEGREEN_BUCKET_MAP ?? '{}'))).toEqual([
+    'deep.stage.public.both0001'
+  ])
+  const role = await getRole(clients().iam, own.roleName, { inlinePolicyName: own.policyName })
+  const sids = (
+    JSON.parse(role?.inlinePolicy ?? '{}') as { Statement: { Sid: string }[] }
+  ).Statement.map((s) => s.Sid)
+  expect(sids).toEqual(
+    expect.arrayContaining(['ReadBlue', 'ReadStreams', 'ReadBlueObjects', 'ObjectEvents'])
+  )
+  expect(await countItems(db, 'DeepProdTodoboth0002')).toBe(5)
+  expect(await body('deep.prod.public.both0002', 'shared/app.js')).toBe('js')
+  const status = await runAction({ ...both, command: 'replicate status' })
+  expect(status.summary).toContain('DeepStageTodoboth0001')
+  expect(status.summary).toContain('s3://deep.stage.public.both0001')
+  const terminated = await runAction({ ...both, command: 'replicate terminate' })
+  expect(terminated.code).toBe(0)
+  expect(await getFunction(clients().lambda, own.functionName)).toBeUndefined()
 })

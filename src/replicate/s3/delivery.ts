@@ -113,7 +113,7 @@ export function checkPair(
       )
     if (facts.access === 'forbidden')
       errors.push(
-        `${side} bucket ${facts.name} cannot be read with these credentials (403): give the role s3:ListBucket and s3:GetObject on it (README, "IAM policy"), or check that it belongs to this account`
+        `${side} bucket ${facts.name} cannot be read with these credentials (403): give the role s3:ListBucket and s3:GetObject on it (README, "IAM policy"), or check that it belongs to this account; to leave the buckets out, set \`resources: tables\``
       )
   }
   if (blue.access === 'ok' && blue.region !== undefined && blue.region !== region)
