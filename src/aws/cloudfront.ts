@@ -15,6 +15,7 @@ import {
   UpdateDistributionCommand,
   waitUntilDistributionDeployed
 } from '@aws-sdk/client-cloudfront'
+import { isNoSuchDistribution, isWaiterTimeout } from './errors.js'
 
 export type { DistributionConfig } from '@aws-sdk/client-cloudfront'
 
@@ -85,7 +86,7 @@ export async function getDistribution(
       etag: res.ETag
     }
   } catch (error) {
-    if (errorName(error) === 'NoSuchDistribution') return undefined
+    if (isNoSuchDistribution(error)) return undefined
     throw error
   }
 }
@@ -196,15 +197,7 @@ export async function waitDeployed(
     )
     return true
   } catch (error) {
-    if (errorName(error) === 'TimeoutError') return false
+    if (isWaiterTimeout(error)) return false
     throw error
   }
-}
-
-export function errorName(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'name' in error) {
-    const { name } = error
-    return typeof name === 'string' ? name : undefined
-  }
-  return undefined
 }

@@ -22,7 +22,8 @@ import {
   waitUntilFunctionActiveV2,
   waitUntilFunctionUpdatedV2
 } from '@aws-sdk/client-lambda'
-import { errorName, type WaitTiming } from './cloudfront.js'
+import type { WaitTiming } from './cloudfront.js'
+import { isNoSuchEntity, isResourceNotFound } from './errors.js'
 
 export const BASIC_EXECUTION_POLICY_ARN =
   'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'
@@ -59,10 +60,7 @@ function runtimeOf(value: string): Runtime {
   return runtime
 }
 
-const notFound = (error: unknown): boolean =>
-  errorName(error) === 'NoSuchEntity' ||
-  errorName(error) === 'NoSuchEntityException' ||
-  errorName(error) === 'ResourceNotFoundException'
+const notFound = (error: unknown): boolean => isNoSuchEntity(error) || isResourceNotFound(error)
 
 /** The role's ARN; undefined when it does not exist. */
 export async function getRoleArn(iam: IAMClient, roleName: string): Promise<string | undefined> {

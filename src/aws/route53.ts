@@ -13,7 +13,8 @@ import {
   type Route53Client,
   waitUntilResourceRecordSetsChanged
 } from '@aws-sdk/client-route-53'
-import { errorName, type WaitTiming } from './cloudfront.js'
+import type { WaitTiming } from './cloudfront.js'
+import { isWaiterTimeout } from './errors.js'
 
 /** The hosted zone id every CloudFront alias record targets (fixed by AWS). */
 export const CLOUDFRONT_HOSTED_ZONE_ID = 'Z2FDTNDATAQYW2'
@@ -189,7 +190,7 @@ export async function waitInsync(
     )
     return true
   } catch (error) {
-    if (errorName(error) === 'TimeoutError') return false
+    if (isWaiterTimeout(error)) return false
     throw error
   }
 }

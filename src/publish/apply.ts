@@ -14,7 +14,6 @@ import {
   type DistributionConfig,
   type DistributionState,
   deleteDistribution,
-  errorName,
   getDistribution,
   getDistributionConfig,
   listDistributions,
@@ -25,6 +24,16 @@ import {
   type WaitTiming,
   withAliases
 } from '../aws/cloudfront.js'
+import {
+  errorMessage,
+  errorName,
+  isAccessDenied,
+  isEntityAlreadyExists,
+  isNamed,
+  isNoSuchDistribution,
+  isResourceConflict,
+  isResourceNotFound
+} from '../aws/errors.js'
 import {
   attachPolicy,
   BASIC_EXECUTION_POLICY_ARN,
@@ -41,7 +50,7 @@ import {
 } from '../aws/lambda-edge.js'
 import { type AliasRecord, listRecords, upsertAliasRecords, waitInsync } from '../aws/route53.js'
 import { formatMs } from './cleanup.js'
-import { type Discovery, isAccessDenied } from './discover.js'
+import type { Discovery } from './discover.js'
 import { EDGE_FUNCTION, EDGE_ROLE_NAME, type EdgePackage } from './edge-package.js'
 import { routerConfig } from './router-config.js'
 import {
@@ -108,10 +117,8 @@ export class DnsWriteDenied extends BlueGreenError {
 }
 
 export function isPreconditionFailed(error: unknown): boolean {
-  const name = errorName(error)
   return (
-    name === 'PreconditionFailed' ||
-    name === 'InvalidIfMatchVersion' ||
+    isNamed(error, 'PreconditionFailed', 'InvalidIfMatchVersion') ||
     error instanceof ConcurrentChange
   )
 }
@@ -264,7 +271,7 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
           await deleteDistribution(cf, { id: r.id, etag: r.etag })
         } catch (error) {
           // The answer of a delete that went through was lost; the retry finds nothing.
-          if (errorName(error) !== 'NoSuchDistribution') throw error
+          if (!isNoSuchDistribution(error)) throw error
         }
         mutated()
         outcome.routerDeleted = true
@@ -284,7 +291,7 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
       const etag = await getDistributionConfig(cf, d.id).then(
         (c) => c.etag,
         (error: unknown) => {
-          if (errorName(error) === 'NoSuchDistribution') return undefined
+          if (isNoSuchDistribution(error)) return undefined
           throw error
         }
       )
@@ -314,8 +321,7 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
     try {
       return await createDistributionWithTags(cf, { config, tags })
     } catch (error) {
-      const name = errorName(error)
-      if (name !== 'DistributionAlreadyExists' && name !== 'CNAMEAlreadyExists') throw error
+      if (!isNamed(error, 'DistributionAlreadyExists', 'CNAMEAlreadyExists')) throw error
       for (const d of await listDistributions(cf)) {
         if (!d.comment.startsWith(plan.router.comment)) continue
         if ((await listTags(cf, d.arn))[ROUTER_TAGS.domain] !== tags[ROUTER_TAGS.domain]) continue
@@ -336,8 +342,7 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
       mutated()
       return arn
     } catch (error) {
-      const name = errorName(error)
-      if (name !== 'EntityAlreadyExists' && name !== 'EntityAlreadyExistsException') throw error
+      if (!isEntityAlreadyExists(error)) throw error
       const arn = await getRoleArn(ctx.clients.iam, EDGE_ROLE_NAME)
       if (arn === undefined) throw error
       mutated()
@@ -367,7 +372,7 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
         mutated()
         break
       } catch (error) {
-        if (errorName(error) === 'ResourceConflictException') {
+        if (isResourceConflict(error)) {
           const existing = await getFunctionState(ctx.clients.edgeLambda, functionName)
           if (existing === undefined) throw error
           mutated()
@@ -375,9 +380,7 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
           break
         }
         const roleNotReady =
-          errorName(error) === 'InvalidParameterValueException' &&
-          error instanceof Error &&
-          /role/i.test(error.message)
+          isNamed(error, 'InvalidParameterValueException') && /role/i.test(errorMessage(error))
         if (!roleNotReady || attempt >= 8) throw error
         log.info('The new role is not assumable yet; retrying in 5s')
         await ctx.sleep(5000)
@@ -408,7 +411,7 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
     try {
       await call()
     } catch (error) {
-      if (errorName(error) !== 'ResourceConflictException') throw error
+      if (!isResourceConflict(error)) throw error
       await ready('update')
       const now = await getFunctionState(lambda, functionName)
       const done =
@@ -431,7 +434,7 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
       log.info(`Edge version ${version.arn} published`)
       return version.arn
     } catch (error) {
-      if (errorName(error) !== 'ResourceConflictException') throw error
+      if (!isResourceConflict(error)) throw error
       await waitFunctionReady(lambda, functionName, {
         ...timing,
         maxWaitSeconds: waitSeconds,
@@ -510,7 +513,7 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
       if (plan.dnsFallback && isAccessDenied(error)) {
         throw new DnsWriteDenied(zoneName, errorName(error) ?? 'AccessDenied')
       }
-      if (errorName(error) !== 'InvalidChangeBatch' || cnames.length === 0) throw error
+      if (!isNamed(error, 'InvalidChangeBatch') || cnames.length === 0) throw error
       // The answer of a batch that went through was lost: its retry cannot delete the CNAMEs
       // again. If they are gone, the UPSERTs alone are idempotent and give a change to wait on.
       const left = await Promise.all(
@@ -551,8 +554,8 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
       await deleteFunction(ctx.clients.edgeLambda, functionName)
       mutated()
     } catch (error) {
-      if (errorName(error) === 'ResourceNotFoundException') return
-      const text = error instanceof Error ? error.message : String(error)
+      if (isResourceNotFound(error)) return
+      const text = errorMessage(error)
       report.warnings.push(
         `The Lambda@Edge function ${functionName} could not be deleted yet (${errorName(error) ?? 'error'}: ${text}). CloudFront keeps replicas for a few hours after the router is gone; re-run publish with cleanup: true later to delete it.`
       )

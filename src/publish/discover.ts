@@ -14,11 +14,11 @@ import {
   aliasesOf,
   type DistributionState,
   type DistributionSummary,
-  errorName,
   getDistribution,
   listDistributions,
   listTags
 } from '../aws/cloudfront.js'
+import { errorName, isAccessDenied } from '../aws/errors.js'
 import {
   BASIC_EXECUTION_POLICY_ARN,
   getFunctionState,
@@ -435,9 +435,4 @@ function namesBetween(host: string, zone: string): string[] {
   const out: string[] = []
   for (let i = labels.length - 1; i >= 0; i--) out.push(`${labels.slice(i).join('.')}.${zone}`)
   return out
-}
-
-export function isAccessDenied(error: unknown): boolean {
-  const name = errorName(error)
-  return name === 'AccessDenied' || name === 'AccessDeniedException'
 }
