@@ -2,7 +2,8 @@
  * IAM roles for the action's Lambda functions (the replication function, the edge router): a
  * role trusted by given service principals, with inline and managed policies. Reads return
  * undefined for what does not exist; creates adopt what a parallel run created first; deletes
- * accept what is already gone.
+ * accept what is already gone. Also the IAM server certificates a CloudFront distribution may
+ * carry (named by their id), read for the names they cover.
  */
 import {
   AttachRolePolicyCommand,
@@ -12,7 +13,9 @@ import {
   DetachRolePolicyCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
+  GetServerCertificateCommand,
   PutRolePolicyCommand,
+  paginateListServerCertificates,
   type IAMClient
 } from '@aws-sdk/client-iam'
 import { isEntityAlreadyExists, isNoSuchEntity } from './errors.js'
@@ -168,4 +171,27 @@ export async function deleteRole(
       .catch(ignoreMissing)
   }
   await iam.send(new DeleteRoleCommand({ RoleName: roleName })).catch(ignoreMissing)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server certificates
+
+/** The name of the IAM server certificate with this id (CloudFront's IAMCertificateId). */
+export async function serverCertificateName(
+  iam: IAMClient,
+  id: string
+): Promise<string | undefined> {
+  for await (const page of paginateListServerCertificates({ client: iam }, {})) {
+    const found = page.ServerCertificateMetadataList?.find((m) => m.ServerCertificateId === id)
+    if (found?.ServerCertificateName !== undefined) return found.ServerCertificateName
+  }
+  return undefined
+}
+
+/** The PEM body of an IAM server certificate. */
+export async function serverCertificateBody(iam: IAMClient, name: string): Promise<string> {
+  const res = await iam.send(new GetServerCertificateCommand({ ServerCertificateName: name }))
+  const body = res.ServerCertificate?.CertificateBody
+  if (body === undefined) throw new Error(`GetServerCertificate ${name} returned no body`)
+  return body
 }

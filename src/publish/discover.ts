@@ -9,7 +9,7 @@ import type { Context } from '../context.js'
 import { mapLimit } from '../concurrency.js'
 import { BlueGreenError } from '../errors.js'
 import type { EnvRef, PublishRequest } from '../inputs.js'
-import { certificateNames, serverCertificateBody, serverCertificateName } from '../aws/acm.js'
+import { certificateNames } from '../aws/acm.js'
 import {
   aliasesOf,
   type DistributionState,
@@ -19,6 +19,7 @@ import {
   listTags
 } from '../aws/cloudfront.js'
 import { errorName, isAccessDenied } from '../aws/errors.js'
+import { serverCertificateBody, serverCertificateName } from '../aws/iam.js'
 import {
   BASIC_EXECUTION_POLICY_ARN,
   getFunctionState,
