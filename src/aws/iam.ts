@@ -15,10 +15,12 @@ import {
   GetRolePolicyCommand,
   GetServerCertificateCommand,
   PutRolePolicyCommand,
+  paginateListAttachedRolePolicies,
   paginateListServerCertificates,
   type IAMClient
 } from '@aws-sdk/client-iam'
 import { isEntityAlreadyExists, isNoSuchEntity } from './errors.js'
+import type { ChangeListener } from './retry.js'
 
 /** The trust policy that lets `services` (such as lambda.amazonaws.com) assume the role. */
 export function trustPolicy(services: readonly string[]): string {
@@ -105,7 +107,12 @@ export interface RoleSpec {
 }
 
 /** Creates the role and returns its ARN; a role of that name that exists already is adopted. */
-export async function createRole(iam: IAMClient, spec: RoleSpec): Promise<string> {
+export async function createRole(
+  iam: IAMClient,
+  spec: RoleSpec,
+  listener: ChangeListener = {}
+): Promise<string> {
+  let how: 'made' | 'adopted' = 'made'
   try {
     const out = await iam.send(
       new CreateRoleCommand({
@@ -114,12 +121,17 @@ export async function createRole(iam: IAMClient, spec: RoleSpec): Promise<string
         Description: spec.description
       })
     )
-    if (out.Role?.Arn !== undefined) return out.Role.Arn
+    if (out.Role?.Arn !== undefined) {
+      listener.onChange?.('made')
+      return out.Role.Arn
+    }
   } catch (error) {
     if (!isEntityAlreadyExists(error)) throw error
+    how = 'adopted'
   }
   const existing = await getRole(iam, spec.name)
   if (existing === undefined) throw new Error(`Role ${spec.name} was created but cannot be read`)
+  listener.onChange?.(how)
   return existing.arn
 }
 
@@ -146,6 +158,26 @@ export async function attachManagedPolicy(
   policyArn: string
 ): Promise<void> {
   await iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }))
+}
+
+/** Is the managed policy attached to the role? False when the role does not exist. */
+export async function hasManagedPolicy(
+  iam: IAMClient,
+  roleName: string,
+  policyArn: string
+): Promise<boolean> {
+  try {
+    for await (const page of paginateListAttachedRolePolicies(
+      { client: iam },
+      { RoleName: roleName }
+    )) {
+      if ((page.AttachedPolicies ?? []).some((p) => p.PolicyArn === policyArn)) return true
+    }
+    return false
+  } catch (error) {
+    if (isNoSuchEntity(error)) return false
+    throw error
+  }
 }
 
 /**

@@ -42,6 +42,17 @@ export interface PropagationOptions {
   delayMs?: number
   /** Attempts in all (default 13: about a minute). */
   attempts?: number
+  /** Told before each pause (with the pause, ms), so the caller can say why the run waits. */
+  onRetry?: (error: unknown, delayMs: number) => void
+}
+
+/**
+ * Told by a create or update, as soon as AWS took it and before any wait for it to settle, that
+ * something changed: `made` by this call, or `adopted` (what the name already held, made by a
+ * parallel run, or by this run's own attempt whose answer was lost and whose retry met it).
+ */
+export interface ChangeListener {
+  onChange?: (how: 'made' | 'adopted') => void
 }
 
 /**
@@ -64,7 +75,9 @@ export async function whileIamPropagates<T>(
       const notYet =
         isNamed(error, 'InvalidParameterValueException') && pattern.test(errorMessage(error))
       if (!notYet || attempt >= attempts) throw error
-      await options.sleep(options.delayMs ?? 5000)
+      const delayMs = options.delayMs ?? 5000
+      options.onRetry?.(error, delayMs)
+      await options.sleep(delayMs)
     }
   }
 }
