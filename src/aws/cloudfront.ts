@@ -15,7 +15,8 @@ import {
   UpdateDistributionCommand,
   waitUntilDistributionDeployed
 } from '@aws-sdk/client-cloudfront'
-import { isNoSuchDistribution, isWaiterTimeout } from './errors.js'
+import { isNoSuchDistribution } from './errors.js'
+import { type WaitTiming, waitWithin } from './retry.js'
 
 export type { DistributionConfig } from '@aws-sdk/client-cloudfront'
 
@@ -170,12 +171,6 @@ function tagItems(tags: Record<string, string>): { Key: string; Value: string }[
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }))
 }
 
-export interface WaitTiming {
-  /** Waiter delays in seconds (SDK waiter semantics: exponential backoff between them). */
-  minDelaySeconds: number
-  maxDelaySeconds: number
-}
-
 /**
  * The SDK waiter for `Deployed`, for at most `maxWaitSeconds`. Returns false on timeout (so the
  * caller can report progress and go on waiting); throws on any other failure.
@@ -185,19 +180,5 @@ export async function waitDeployed(
   id: string,
   options: WaitTiming & { maxWaitSeconds: number }
 ): Promise<boolean> {
-  try {
-    await waitUntilDistributionDeployed(
-      {
-        client: cf,
-        minDelay: options.minDelaySeconds,
-        maxDelay: options.maxDelaySeconds,
-        maxWaitTime: options.maxWaitSeconds
-      },
-      { Id: id }
-    )
-    return true
-  } catch (error) {
-    if (isWaiterTimeout(error)) return false
-    throw error
-  }
+  return waitWithin(cf, options, (config) => waitUntilDistributionDeployed(config, { Id: id }))
 }

@@ -1,10 +1,10 @@
 /**
  * Retrying, at the bottom of everything that retries: backoff with full jitter for throttling
  * and transient server errors (the SDK retries first; this is the outer loop for calls that must
- * not give up lightly), and one helper for the seconds after an IAM change, before other services
- * see it.
+ * not give up lightly), one helper for the seconds after an IAM change, before other services
+ * see it, and the waits: SDK waiters in bounded slices, polling where no waiter exists.
  */
-import { errorMessage, isNamed, isRetryable } from './errors.js'
+import { errorMessage, isNamed, isRetryable, isWaiterTimeout } from './errors.js'
 
 export interface Backoff {
   sleep: (ms: number) => Promise<void>
@@ -79,6 +79,43 @@ export async function whileIamPropagates<T>(
       options.onRetry?.(error, delayMs)
       await options.sleep(delayMs)
     }
+  }
+}
+
+/** Waiter delays in seconds (SDK waiter semantics: exponential backoff between them). */
+export interface WaitTiming {
+  minDelaySeconds: number
+  maxDelaySeconds: number
+}
+
+/** What an SDK waiter (`waitUntil…`) takes besides its input. */
+export interface WaiterConfig<C> {
+  client: C
+  minDelay: number
+  maxDelay: number
+  maxWaitTime: number
+}
+
+/**
+ * Runs an SDK waiter for at most `maxWaitSeconds`: true once it succeeded, false when it timed
+ * out (so the caller can report progress and go on waiting); any other failure is thrown.
+ */
+export async function waitWithin<C>(
+  client: C,
+  timing: WaitTiming & { maxWaitSeconds: number },
+  waiter: (config: WaiterConfig<C>) => Promise<unknown>
+): Promise<boolean> {
+  try {
+    await waiter({
+      client,
+      minDelay: timing.minDelaySeconds,
+      maxDelay: timing.maxDelaySeconds,
+      maxWaitTime: timing.maxWaitSeconds
+    })
+    return true
+  } catch (error) {
+    if (isWaiterTimeout(error)) return false
+    throw error
   }
 }
 

@@ -21,7 +21,6 @@ import {
   tagResource,
   updateDistribution,
   waitDeployed,
-  type WaitTiming,
   withAliases
 } from '../aws/cloudfront.js'
 import {
@@ -44,7 +43,7 @@ import {
   waitFunctionReady,
   type WaitOptions
 } from '../aws/lambda.js'
-import type { ChangeListener } from '../aws/retry.js'
+import type { ChangeListener, WaitTiming } from '../aws/retry.js'
 import { type AliasRecord, listRecords, upsertAliasRecords, waitInsync } from '../aws/route53.js'
 import { formatMs } from './cleanup.js'
 import type { Discovery } from './discover.js'
