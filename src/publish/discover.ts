@@ -18,7 +18,7 @@ import {
   listDistributions,
   listTags
 } from '../aws/cloudfront.js'
-import { errorName, isAccessDenied } from '../aws/errors.js'
+import { errorMessage, errorName, isAccessDenied } from '../aws/errors.js'
 import {
   getRole,
   hasManagedPolicy,
@@ -257,7 +257,7 @@ export async function discover(
     } catch (error) {
       if (!isAccessDenied(error) && !(error instanceof BlueGreenError)) throw error
       warnings.push(
-        `Could not read IAM server certificate ${id} (${error instanceof Error ? error.message : String(error)}): assuming it covers only the aliases it holds now (${aliases.join(', ') || 'none'}). Grant iam:ListServerCertificates and iam:GetServerCertificate to check it.`
+        `Could not read IAM server certificate ${id} (${errorMessage(error)}): assuming it covers only the aliases it holds now (${aliases.join(', ') || 'none'}). Grant iam:ListServerCertificates and iam:GetServerCertificate to check it.`
       )
       return aliases
     }
