@@ -66,7 +66,7 @@ describe('bluegreen --help', () => {
     expect(help.code).toBe(0)
     expect(help.stdout).toContain('bluegreen publish --blue')
     expect(help.stdout).toContain(
-      'bluegreen replicate <prepare|status|start|stop|terminate|verify>'
+      'bluegreen replicate <prepare|status|start|stop|terminate|verify|repair>'
     )
   })
 
