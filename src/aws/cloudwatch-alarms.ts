@@ -15,6 +15,7 @@ import {
   paginateDescribeAlarmHistory,
   paginateDescribeAlarms
 } from '@aws-sdk/client-cloudwatch'
+import { isAccessDenied } from './errors.js'
 import { clearSince, needsHistory, parseTransition } from '../rollout/gate.js'
 import type {
   AlarmReading,
@@ -145,13 +146,6 @@ export async function alarmTransitions(
     }
   }
   return out
-}
-
-function isAccessDenied(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    (error.name === 'AccessDenied' || error.name === 'AccessDeniedException')
-  )
 }
 
 /**

@@ -9,23 +9,23 @@ import type { Context } from '../context.js'
 import { mapLimit } from '../concurrency.js'
 import { BlueGreenError } from '../errors.js'
 import type { EnvRef, PublishRequest } from '../inputs.js'
-import { certificateNames, serverCertificateBody, serverCertificateName } from '../aws/acm.js'
+import { certificateNames } from '../aws/acm.js'
 import {
   aliasesOf,
   type DistributionState,
   type DistributionSummary,
-  errorName,
   getDistribution,
   listDistributions,
   listTags
 } from '../aws/cloudfront.js'
+import { errorMessage, errorName, isAccessDenied } from '../aws/errors.js'
 import {
-  BASIC_EXECUTION_POLICY_ARN,
-  getFunctionState,
-  getRoleArn,
-  hasAttachedPolicy,
-  listVersions
-} from '../aws/lambda-edge.js'
+  getRole,
+  hasManagedPolicy,
+  serverCertificateBody,
+  serverCertificateName
+} from '../aws/iam.js'
+import { getFunction, listVersions } from '../aws/lambda.js'
 import {
   findHostedZone,
   type HostedZone,
@@ -33,7 +33,7 @@ import {
   normaliseName,
   type RecordView
 } from '../aws/route53.js'
-import { EDGE_ROLE_NAME } from './edge-package.js'
+import { EDGE_ROLE } from './edge-package.js'
 import { pemNames } from './hostnames.js'
 import { checkResolves, createResolver, type HostResolver } from './resolve.js'
 import { defaultEdgeArn, routerModeOf } from './router-config.js'
@@ -257,7 +257,7 @@ export async function discover(
     } catch (error) {
       if (!isAccessDenied(error) && !(error instanceof BlueGreenError)) throw error
       warnings.push(
-        `Could not read IAM server certificate ${id} (${error instanceof Error ? error.message : String(error)}): assuming it covers only the aliases it holds now (${aliases.join(', ') || 'none'}). Grant iam:ListServerCertificates and iam:GetServerCertificate to check it.`
+        `Could not read IAM server certificate ${id} (${errorMessage(error)}): assuming it covers only the aliases it holds now (${aliases.join(', ') || 'none'}). Grant iam:ListServerCertificates and iam:GetServerCertificate to check it.`
       )
       return aliases
     }
@@ -271,19 +271,20 @@ export async function discover(
   // The edge function, its versions and role: what the edge rows of a split need, what tells an
   // edge router from a stale one, and what cleanup deletes.
   const needEdge = state === 'split' || request.cleanup || router !== undefined
-  const fn = needEdge ? await getFunctionState(ctx.clients.edgeLambda, functionName) : undefined
+  const fn = needEdge ? await getFunction(ctx.clients.edgeLambda, functionName) : undefined
   const versions = fn === undefined ? [] : await listVersions(ctx.clients.edgeLambda, functionName)
   let edge: EdgeFacts | undefined
   if (state === 'split') {
-    const roleArn = fn === undefined ? await getRoleArn(ctx.clients.iam, EDGE_ROLE_NAME) : undefined
+    const roleArn =
+      fn === undefined ? (await getRole(ctx.clients.iam, EDGE_ROLE.name))?.arn : undefined
     edge = {
       functionName,
-      roleName: EDGE_ROLE_NAME,
+      roleName: EDGE_ROLE.name,
       roleArn,
       rolePolicyAttached:
         fn !== undefined ||
         (roleArn !== undefined &&
-          (await hasAttachedPolicy(ctx.clients.iam, EDGE_ROLE_NAME, BASIC_EXECUTION_POLICY_ARN))),
+          (await hasManagedPolicy(ctx.clients.iam, EDGE_ROLE.name, EDGE_ROLE.policyArn))),
       fn,
       desiredVersionArn: versions.find((v) => v.description === options.desiredEdge?.description)
         ?.arn
@@ -435,9 +436,4 @@ function namesBetween(host: string, zone: string): string[] {
   const out: string[] = []
   for (let i = labels.length - 1; i >= 0; i--) out.push(`${labels.slice(i).join('.')}.${zone}`)
   return out
-}
-
-export function isAccessDenied(error: unknown): boolean {
-  const name = errorName(error)
-  return name === 'AccessDenied' || name === 'AccessDeniedException'
 }
