@@ -304,7 +304,8 @@ function explain(input: RampRunInput, action: RampAction): RampDecision {
         .join(' by ')
       return {
         ...action,
-        outputs: outputs(r, undefined),
+        // Over, whatever step it stopped at: nothing comes next.
+        outputs: { ...outputs(r, undefined), 'ramp-next': '' },
         summary: {
           complete: `${name} is complete (${at(r)}): nothing to do.`,
           'rolled-back': `${name} was rolled back to all blue at ${mark} (alarm ${r.mark?.alarm ?? ''}): nothing to do. Set ramp-restart: true to start it again.`,
