@@ -80,7 +80,7 @@ function rolloutParts(report: Report): { lines: string[]; alarms: string[][] } |
   return {
     lines: [
       r.summary,
-      r.done,
+      ...(r.summary.endsWith(r.done) ? [] : [r.done]),
       ...(who === '' ? [] : [`Rollout last changed by ${who}.`]),
       ...(r.deployment === undefined ? [] : [`Recorded as GitHub ${r.deployment}.`])
     ],
