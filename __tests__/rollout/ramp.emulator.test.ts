@@ -114,7 +114,9 @@ describeEmulator('a ramp through the built action, on the emulator', () => {
     for (const d of list.DistributionList?.Items ?? []) {
       if (d.Id === blueId || d.Id === greenId) continue
       const tags = await cf.send(new ListTagsForResourceCommand({ Resource: d.ARN }))
-      const map = Object.fromEntries((tags.Tags?.Items ?? []).map((t) => [t.Key, t.Value ?? '']))
+      const map: Record<string, string> = Object.fromEntries(
+        (tags.Tags?.Items ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])
+      )
       if (map['bluegreen:domain'] === D) return { id: d.Id ?? '', arn: d.ARN ?? '', tags: map }
     }
     throw new Error('no router')
