@@ -8,9 +8,7 @@
 import {
   CloudFrontClient,
   GetDistributionConfigCommand,
-  ListDistributionsCommand,
-  ListTagsForResourceCommand,
-  TagResourceCommand
+  ListDistributionsCommand
 } from '@aws-sdk/client-cloudfront'
 import {
   CloudWatchClient,
@@ -23,6 +21,7 @@ import { ROLLOUT_TAGS } from '../../src/rollout/tags.js'
 import { runAction, type ActionRun } from '../helpers/action.js'
 import { emulatorEndpoint } from '../helpers/emulator.js'
 import { type GitHubStandIn, startGitHubStandIn } from '../helpers/github-standin.js'
+import { passTime, routerOf } from '../helpers/ramp-clock.js'
 import { startRecordingProxy, type RecordingProxy } from '../helpers/recording-proxy.js'
 import { createSite } from '../helpers/site.js'
 
@@ -109,31 +108,8 @@ describeEmulator('a ramp through the built action, on the emulator', () => {
     return { ...res, calls: proxy.calls.slice(from).map((c) => c.action) }
   }
 
-  async function router(): Promise<{ id: string; arn: string; tags: Record<string, string> }> {
-    const list = await cf.send(new ListDistributionsCommand({}))
-    for (const d of list.DistributionList?.Items ?? []) {
-      if (d.Id === blueId || d.Id === greenId) continue
-      const tags = await cf.send(new ListTagsForResourceCommand({ Resource: d.ARN }))
-      const map: Record<string, string> = Object.fromEntries(
-        (tags.Tags?.Items ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])
-      )
-      if (map['bluegreen:domain'] === D) return { id: d.Id ?? '', arn: d.ARN ?? '', tags: map }
-    }
-    throw new Error('no router')
-  }
-
-  /** What a passing of `hours` does to the rollout: its recorded times move back. */
-  async function pass(hours: number): Promise<void> {
-    const r = await router()
-    const back = (key: string): { Key: string; Value: string }[] => {
-      const value = r.tags[key] ?? ''
-      return value === ''
-        ? []
-        : [{ Key: key, Value: new Date(Date.parse(value) - hours * HOUR).toISOString() }]
-    }
-    const items = [ROLLOUT_TAGS.stepAt, ROLLOUT_TAGS.startedAt, ROLLOUT_TAGS.markAt].flatMap(back)
-    await cf.send(new TagResourceCommand({ Resource: r.arn, Tags: { Items: items } }))
-  }
+  const router = () => routerOf(cf, D)
+  const pass = (hours: number) => passTime(cf, D, hours)
 
   /** The ratio the router's edge version carries (its description), or who holds D. */
   async function configured(): Promise<string> {
