@@ -1,9 +1,10 @@
 /**
  * A run's report for a person: the job summary as markdown (renderSummary) and the same content
  * as plain text for a terminal (renderText). Both are built from one list of sections: the ratio
- * (a mermaid pie in markdown), the state, warnings and errors, the plan as a table, every DNS
- * record with its target (manual instructions in the same table), replication progress per
- * table, and links to the three hostnames.
+ * (a mermaid pie in markdown), the state, a ramp's rollout (its decision, what the run did, who
+ * changed it last, the alarms read), warnings and errors, the plan as a table, every DNS record
+ * with its target (manual instructions in the same table), replication progress per table, and
+ * links to the three hostnames.
  */
 import { formatRatio, percents, type Weights } from './inputs.js'
 import type { Report, StepStatus } from './report.js'

@@ -92,19 +92,24 @@ describeEmulator('a ramp through the built action, on the emulator', () => {
 
   /** One workflow run of the ramp, through the proxy; its AWS calls are in `calls`. */
   async function ramp(
-    extra: Record<string, string> = {}
+    extra: Record<string, string> = {},
+    signal?: AbortSignal
   ): Promise<ActionRun & { calls: string[] }> {
     runs += 1
     const from = proxy.calls.length
-    const res = await runAction(inputs(extra), {
-      AWS_ENDPOINT_URL: proxy.endpoint,
-      GITHUB_API_URL: github.url,
-      GITHUB_REPOSITORY: 'deep/site',
-      GITHUB_SHA: SHA,
-      GITHUB_ACTOR: 'octocat',
-      GITHUB_RUN_ID: String(5000 + runs),
-      GITHUB_SERVER_URL: 'https://github.com'
-    })
+    const res = await runAction(
+      inputs(extra),
+      {
+        AWS_ENDPOINT_URL: proxy.endpoint,
+        GITHUB_API_URL: github.url,
+        GITHUB_REPOSITORY: 'deep/site',
+        GITHUB_SHA: SHA,
+        GITHUB_ACTOR: 'octocat',
+        GITHUB_RUN_ID: String(5000 + runs),
+        GITHUB_SERVER_URL: 'https://github.com'
+      },
+      signal
+    )
     return { ...res, calls: proxy.calls.slice(from).map((c) => c.action) }
   }
 
@@ -293,5 +298,70 @@ describeEmulator('a ramp through the built action, on the emulator', () => {
     expect(await configured()).toBe('9:1')
     expect(github.requests.filter((r) => r.path.endsWith('/deployments'))).toHaveLength(1)
     expect((await router()).tags[ROLLOUT_TAGS.deployment]).toBe(String(github.lastId()))
+  })
+
+  test('a run killed in the middle of a step (its router change made, the answer not heard) is finished by the next run', async () => {
+    await pass(24)
+    const abort = new AbortController()
+    const held = proxy.holdNext('cloudfront:UpdateDistribution')
+    const run = ramp({}, abort.signal)
+    await held
+    abort.abort()
+    const killed = await run
+    proxy.release()
+    expect(killed.code).not.toBe(0)
+    expect(killed.calls.filter((c) => MUTATING.test(c))).toEqual(['cloudfront:UpdateDistribution'])
+    expect((await router()).tags[ROLLOUT_TAGS.step]).toBe('1') // the step is not recorded
+    expect(await configured()).toBe('3:1') // but the router already runs it
+    const next = await ramp()
+    expect(failed(next)).toBe('')
+    expect(next.outputs).toMatchObject({ ratio: '3:1', 'ramp-step': '2' })
+    expect(next.calls.filter((c) => MUTATING.test(c))).toEqual(['cloudfront:TagResource'])
+    const after = await ramp()
+    expect(after.outputs.changed).toBe('false')
+  })
+
+  test('on-alarm hold keeps the traffic and fails the job; the ramp resumes once the alarm is OK', async () => {
+    github.reset()
+    await alarm('ALARM', 'Threshold Crossed: latency')
+    const held = await ramp({ 'on-alarm': 'hold' })
+    expect(held.code).not.toBe(0)
+    expect(held.summary).toContain('held at step 2 of 4 (25 % green) (on-alarm: hold)')
+    expect(held.calls.filter((c) => MUTATING.test(c))).toEqual(['cloudfront:TagResource'])
+    expect((await router()).tags[ROLLOUT_TAGS.mark]).toBe('held')
+    expect(await configured()).toBe('3:1')
+    expect(github.states()).toEqual(['failure'])
+    const again = await ramp({ 'on-alarm': 'hold' })
+    expect(again.code).not.toBe(0)
+    expect(again.calls.filter((c) => MUTATING.test(c))).toEqual([])
+    expect(github.states()).toEqual(['failure'])
+    await alarm('OK')
+    await pass(24)
+    const resumed = await ramp({ 'on-alarm': 'hold' })
+    expect(failed(resumed)).toBe('')
+    expect(resumed.outputs).toMatchObject({ ratio: '1:1', 'ramp-step': '3' })
+    expect((await router()).tags[ROLLOUT_TAGS.mark]).toBe('')
+  })
+
+  test('the last step completes the ramp (success), and a completed ramp is left alone even in ALARM', async () => {
+    github.reset()
+    await pass(24)
+    const last = await ramp()
+    expect(failed(last)).toBe('')
+    expect(last.outputs).toMatchObject({
+      ratio: '0:1',
+      state: 'all-green',
+      'ramp-step': '4',
+      'ramp-next': ''
+    })
+    expect(await configured()).toBe('0:1')
+    expect(github.states()).toEqual(['in_progress', 'success'])
+    await alarm('ALARM', 'Threshold Crossed')
+    await pass(48)
+    const after = await ramp()
+    expect(failed(after)).toBe('')
+    expect(after.outputs).toMatchObject({ changed: 'false', ratio: '0:1', 'ramp-next': '' })
+    expect(after.calls.filter((c) => MUTATING.test(c))).toEqual([])
+    expect(after.summary).toContain('is complete')
   })
 })
