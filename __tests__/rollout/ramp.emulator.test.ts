@@ -222,6 +222,18 @@ describeEmulator('a ramp through the built action, on the emulator', () => {
     expect(github.requests.filter((r) => r.path.endsWith('/deployments'))).toEqual([])
   })
 
+  test('a token that may not write deployments stops the step before any AWS change', async () => {
+    await pass(24)
+    github.answer = () => [403, { message: 'Resource not accessible by integration' }]
+    const res = await ramp()
+    github.reset()
+    expect(res.code).not.toBe(0)
+    expect(res.stdout).toContain('give the job permissions: deployments: write')
+    expect(res.stdout).toContain('The ramp did not move; nothing was changed.')
+    expect(res.calls.filter((c) => MUTATING.test(c))).toEqual([])
+    expect(await configured()).toBe('3:1')
+  })
+
   test('an alarm that does not exist fails the run before any change', async () => {
     await pass(24)
     const res = await ramp({ 'rollback-alarms': `${ALARM}\nsite-latency` })

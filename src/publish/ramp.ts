@@ -14,6 +14,7 @@ import { listTags, tagResource } from '../aws/cloudfront.js'
 import { readAlarmReadings, readAlarms, type CloudWatchFor } from '../aws/cloudwatch-alarms.js'
 import {
   type DeploymentStatus,
+  GitHubDeploymentError,
   githubDeployments,
   type GitHubDeployments
 } from '../github/deployments.js'
@@ -310,8 +311,12 @@ async function startDeployment(input: StepInput): Promise<{
     if (plan.start !== undefined) await github.setStatus(id, status(plan.start, request, ctx))
   } catch (error) {
     // A step does not start without its record; a rollback never waits for GitHub.
-    if (decision.kind === 'step') throw error
-    ctx.report.errors.push(describeError(error))
+    if (decision.kind === 'step') {
+      throw new BlueGreenError(
+        `${githubProblem(error)} The ramp did not move; nothing was changed.`
+      )
+    }
+    ctx.report.errors.push(githubProblem(error))
   }
   return { id, created, plan }
 }
@@ -340,7 +345,7 @@ async function postStatus(
   try {
     await github.setStatus(id, status(update, request, ctx))
   } catch (error) {
-    ctx.report.errors.push(describeError(error))
+    ctx.report.errors.push(githubProblem(error))
   }
 }
 
@@ -416,7 +421,7 @@ async function recordHold(input: RecordInput, record: RolloutState): Promise<Rol
     }
     await github.setStatus(id, status(plan.done, request, ctx))
   } catch (error) {
-    ctx.report.errors.push(describeError(error))
+    ctx.report.errors.push(githubProblem(error))
   }
   return { ...record, deployment: id }
 }
@@ -502,4 +507,9 @@ function failOrWarn(ctx: Context, request: PublishRequest, decision: RampDecisio
 /** A warning for the log and the summary (once). */
 function warn(ctx: Context, message: string): void {
   if (!ctx.report.warnings.includes(message)) ctx.report.warnings.push(message)
+}
+
+/** A GitHub API failure in the operator's words (its message already says what to change). */
+function githubProblem(error: unknown): string {
+  return error instanceof GitHubDeploymentError ? error.message : describeError(error)
 }
