@@ -40,7 +40,7 @@ export type PublishState = 'split' | 'all-blue' | 'all-green'
 export interface RolloutReport {
   /** The decision in one line (names the alarm and its reason when one stopped the ramp). */
   summary: string
-  /** What this run did about it: "Traffic moved to 25 % green", "Nothing changed". */
+  /** What this run did about it: "Traffic is at 25 % green (3:1) now; …", "Nothing changed." */
   done: string
   alarms: { name: string; region: string; state: string; since: string; reason: string }[]
   /** Who last changed the rollout (this run when it did): run URL and GitHub login. */

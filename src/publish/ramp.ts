@@ -88,8 +88,11 @@ export async function publishRamp(request: PublishRequest, ctx: Context): Promis
       outcome = await takeStep({ request, ctx, github, decision, decide, view: read.view })
     } catch (error) {
       if (decision.kind === 'rollback' && !request.dryRun) {
+        // The rollback's first step records it: once that is done, the next run finishes it.
+        const recorded =
+          decision.reason === 'finish' || report.plan.some((row) => row.status === 'done')
         report.errors.push(
-          `${decision.summary} The rollback did not finish; the next run finishes it.`
+          `${decision.summary} ${recorded ? 'The rollback did not finish; it is recorded on the router, so the next run finishes it.' : 'Nothing was changed; the next run rolls back if the alarm is still in ALARM.'}`
         )
       }
       section.done =
@@ -273,9 +276,7 @@ async function takeStep(input: StepInput): Promise<StepOutcome> {
       ? `Dry run: a real run would move the traffic to ${pct} % green (${formatRatio(weights)}); nothing changed.`
       : decision.kind === 'rollback'
         ? 'All traffic is on blue (1:0) now.'
-        : ctx.report.changed
-          ? `Traffic moved to ${pct} % green (${formatRatio(weights)}).`
-          : `Traffic was already at ${pct} % green (${formatRatio(weights)}); the ramp's state is recorded.`
+        : `Traffic is at ${pct} % green (${formatRatio(weights)}) now; the step is recorded on the router.`
   }
 }
 
