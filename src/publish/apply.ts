@@ -415,24 +415,35 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
     }
   }
 
-  /** PublishVersion of $LATEST (Lambda returns the latest version when nothing changed). */
+  /**
+   * PublishVersion of $LATEST (Lambda returns the latest version when nothing changed). A
+   * ResourceConflictException means an update of the function is in progress: the retry of a
+   * lost answer, or another run's code update (two runs at once). Once it is done, a version
+   * that carries the package is used, else this run publishes again.
+   */
   async function publishEdgeVersion(): Promise<string> {
     const lambda = ctx.clients.edgeLambda
     const description = pkg().description
-    try {
-      const version = await publishVersion(lambda, functionName, description)
-      mutated()
-      log.info(`Edge version ${version.arn} published`)
-      return version.arn
-    } catch (error) {
-      if (!isResourceConflict(error)) throw error
-      await waitFunctionReady(lambda, functionName, { ...lambdaWait, after: 'update' })
-      const found = (await listVersions(lambda, functionName)).find(
-        (v) => v.description === description
-      )
-      if (found === undefined) throw error
-      mutated()
-      return found.arn
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const version = await publishVersion(lambda, functionName, description)
+        mutated()
+        log.info(`Edge version ${version.arn} published`)
+        return version.arn
+      } catch (error) {
+        if (!isResourceConflict(error)) throw error
+        await waitFunctionReady(lambda, functionName, { ...lambdaWait, after: 'update' })
+        const found = (await listVersions(lambda, functionName)).find(
+          (v) => v.description === description
+        )
+        if (found !== undefined) {
+          mutated()
+          return found.arn
+        }
+        const now = await getFunction(lambda, functionName)
+        if (attempt >= 2 || now?.codeSha256 !== pkg().sha256) throw error
+        log.info('An update of the edge function was in progress; publishing the version again')
+      }
     }
   }
 
