@@ -11,7 +11,7 @@ import type { Context } from '../context.js'
 import { BlueGreenError, describeError } from '../errors.js'
 import { formatRatio, percents, type PublishRequest, type Weights } from '../inputs.js'
 import { listTags, tagResource } from '../aws/cloudfront.js'
-import { readAlarmReadings, readAlarms, type CloudWatchFor } from '../aws/cloudwatch-alarms.js'
+import { alarmHistory, readAlarms, type CloudWatchFor } from '../aws/cloudwatch-alarms.js'
 import {
   type DeploymentStatus,
   GitHubDeploymentError,
@@ -19,7 +19,7 @@ import {
   type GitHubDeployments
 } from '../github/deployments.js'
 import { decideRamp, deploymentPlan, type DeploymentStatusUpdate } from '../rollout/decide.js'
-import { evaluateGate, missingAlarmsMessage } from '../rollout/gate.js'
+import { evaluateGate, missingAlarmsMessage, readAlarmReadings } from '../rollout/gate.js'
 import { type RouterView, trafficInForce } from '../rollout/observe.js'
 import { formatSteps, sameWeights } from '../rollout/ramp.js'
 import { decodeRolloutTags, encodeRolloutTags, ROLLOUT_TAGS } from '../rollout/tags.js'
@@ -176,7 +176,12 @@ async function readGate(request: PublishRequest, ctx: Context): Promise<GateVerd
   if (missing.length > 0) throw new BlueGreenError(missingAlarmsMessage(missing, request.region))
   const now = ctx.now()
   const { bakeTimeMs } = alarms.policy
-  const { readings, historyDenied } = await readAlarmReadings(cloudwatchFor, found, bakeTimeMs, now)
+  const { readings, historyDenied } = await readAlarmReadings(
+    alarmHistory(cloudwatchFor),
+    found,
+    bakeTimeMs,
+    now
+  )
   if (historyDenied) {
     warn(
       ctx,

@@ -4,6 +4,7 @@
  * encodes the state, gate.ts judges the alarms and decide.ts turns all of it into a decision.
  * Nothing here touches the network or the clock: callers pass `now`.
  */
+import type { AlarmQuery, AlarmStatus } from '../aws/cloudwatch-alarms.js'
 import type { Weights } from '../inputs.js'
 
 /** A ramp as the operator wrote it: green percentages, one way, ending at 100 (or 0). */
@@ -65,30 +66,10 @@ export type StoredRollout =
 // ---------------------------------------------------------------------------------------------
 // Alarms
 
-export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA'
+export type { AlarmStateValue, AlarmStatus, AlarmTransition } from '../aws/cloudwatch-alarms.js'
 
 /** How the operator named the alarms that gate a rollout (rollback-alarms). */
-export type AlarmSpec =
-  | { kind: 'name'; name: string; region: string | undefined }
-  | { kind: 'prefix'; prefix: string; region: string | undefined }
-
-/** One CloudWatch alarm as DescribeAlarms reports it. */
-export interface AlarmStatus {
-  name: string
-  type: 'metric' | 'composite'
-  region: string
-  state: AlarmStateValue
-  reason: string
-  /** When StateValue last changed (StateTransitionedTimestamp, else StateUpdatedTimestamp). */
-  since: Date
-}
-
-/** A state change from DescribeAlarmHistory (HistoryItemType StateUpdate). */
-export interface AlarmTransition {
-  at: Date
-  from: AlarmStateValue | undefined
-  to: AlarmStateValue | undefined
-}
+export type AlarmSpec = AlarmQuery
 
 /** An alarm with the time since which it has certainly been out of ALARM (for bake-time). */
 export interface AlarmReading extends AlarmStatus {
