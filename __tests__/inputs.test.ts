@@ -146,6 +146,8 @@ describe('bad input names the input, the value and the rule', () => {
     ['rollback-alarms name too long', { 'rollback-alarms': 'a'.repeat(256) }, 'rollback-alarms'],
     ['on-alarm unknown', { 'rollback-alarms': 'x', 'on-alarm': 'ignore' }, 'on-alarm'],
     ['bake-time without alarms', { 'bake-time': '1h' }, 'bake-time'],
+    ['rollback-alarms without ramp', { ratio: '9:1', 'rollback-alarms': 'x' }, 'rollback-alarms'],
+    ['github-token without ramp', { ratio: '9:1', 'github-token': 'ghs_x' }, 'github-token'],
     ['bake-time words', { 'rollback-alarms': 'x', 'bake-time': 'long' }, 'bake-time'],
     ['environment too long', { environment: 'e'.repeat(256) }, 'environment'],
     ['buckets with a bad name', { buckets: 'private:Blue_Bucket=green-bucket' }, 'buckets'],
@@ -424,6 +426,7 @@ describe('rollout inputs', () => {
 
   it('parses alarm names, prefixes and ARNs, on-alarm and bake-time', () => {
     const r = publish({
+      ramp: '10,100',
       'rollback-alarms':
         'www-5xx, www-prod-*, arn:aws:cloudwatch:eu-west-1:123456789012:alarm:api-errors',
       'on-alarm': 'hold',
@@ -440,7 +443,10 @@ describe('rollout inputs', () => {
   })
 
   it('reads one alarm per line, so a name may contain commas', () => {
-    const r = publish({ 'rollback-alarms': 'errors, 5xx\nlatency\n# comment\nlatency' })
+    const r = publish({
+      ramp: '10,100',
+      'rollback-alarms': 'errors, 5xx\nlatency\n# comment\nlatency'
+    })
     expect(r.alarms?.specs).toEqual([
       { kind: 'name', name: 'errors, 5xx', region: undefined },
       { kind: 'name', name: 'latency', region: undefined }
@@ -449,12 +455,13 @@ describe('rollout inputs', () => {
   })
 
   it('records a deployment only with a github-token, in production by default', () => {
-    expect(publish({ 'github-token': 'ghs_x' }).deployment).toEqual({
+    expect(publish({ ramp: '10,100', 'github-token': 'ghs_x' }).deployment).toEqual({
       token: 'ghs_x',
       environment: 'production'
     })
-    expect(publish({ 'github-token': 'ghs_x', environment: 'www' }).deployment?.environment).toBe(
-      'www'
-    )
+    expect(
+      publish({ ramp: '10,100', 'github-token': 'ghs_x', environment: 'www' }).deployment
+        ?.environment
+    ).toBe('www')
   })
 })

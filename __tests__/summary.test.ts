@@ -47,6 +47,40 @@ describe('job summary', () => {
     expect({ [order[0]]: theme.pie1, [order[1]]: theme.pie2 }).toEqual(COLOURS)
   })
 
+  it('a ramp run: its decision, what it did, who changed the rollout last, the alarms read', () => {
+    const report = newReport('publish', false)
+    report.rollout = {
+      summary:
+        'Ramp 10,25,50,100 every 1d rolled back to all blue (1:0) from step 2 of 4 (25 % green): alarm www-5xx (us-east-1) is in ALARM since 2026-05-02T10:00:00.000Z: Threshold Crossed.',
+      done: 'All traffic is on blue (1:0) now.',
+      alarms: [
+        {
+          name: 'www-5xx',
+          region: 'us-east-1',
+          state: 'ALARM',
+          since: '2026-05-02T10:00:00.000Z',
+          reason: 'Threshold Crossed | 7 > 5'
+        }
+      ],
+      run: { url: 'https://github.com/deep/site/actions/runs/9', actor: 'octocat' },
+      deployment: 'production deployment 1001 (router E1)'
+    }
+    const md = renderSummary(report)
+    expect(md).toContain('### Rollout\n\nRamp 10,25,50,100 every 1d rolled back to all blue (1:0)')
+    expect(md).toContain('All traffic is on blue (1:0) now.')
+    expect(md).toContain(
+      'Rollout last changed by run https://github.com/deep/site/actions/runs/9 by octocat.'
+    )
+    expect(md).toContain('Recorded as GitHub production deployment 1001 (router E1).')
+    expect(md).toContain(
+      '| www-5xx | us-east-1 | ALARM | 2026-05-02T10:00:00.000Z | Threshold Crossed \\| 7 > 5 |'
+    )
+    expect(md).not.toContain('Nothing to change')
+    const text = renderText(report, { colour: false })
+    expect(text).toContain('Rollout\nRamp 10,25,50,100')
+    expect(text).toMatch(/www-5xx {2}us-east-1 {2}ALARM/)
+  })
+
   it('escapes table cells and shows a failure', () => {
     const report = newReport('replicate status', true)
     report.errors = ['boom\nsecond line']

@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises'
 import { createInterface } from 'node:readline/promises'
 import { parseArgs } from 'node:util'
 import { describeError, describeProblems } from './errors.js'
-import { DEFAULT_RATIO_NOTICE, reportingLogger, usesDefaultRatio } from './front.js'
+import { DEFAULT_RATIO_NOTICE, githubRunOf, reportingLogger, usesDefaultRatio } from './front.js'
 import { ACTION_INPUTS, type ActionInput } from './help.js'
 import {
   BOOLEAN_INPUTS,
@@ -301,14 +301,15 @@ export async function main(
       confirm: terminal.interactive ? terminal.confirm : undefined,
       now: () => new Date(),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      runUrl: undefined
+      runUrl: undefined,
+      github: githubRunOf(process.env)
     })
   } catch (error) {
     if (error instanceof InputError) {
       process.stderr.write(`bluegreen: ${error.message}\n`)
       return 2
     }
-    report.errors = describeProblems(error)
+    report.errors.push(...describeProblems(error))
   }
   for (const w of log.unlogged()) terminalLogger.warn(w)
   process.stdout.write(

@@ -18,4 +18,16 @@ export interface Context {
   sleep: (ms: number) => Promise<void>
   /** URL of the workflow run (recorded on the router's tags), when known. */
   runUrl: string | undefined
+  /** The workflow run's facts, when the runner gave them (a rollout records them). */
+  github?: GitHubRun | undefined
+}
+
+/** What the runner tells about the run (GITHUB_ACTOR, GITHUB_SHA, GITHUB_REPOSITORY). */
+export interface GitHubRun {
+  /** The login that started the run. */
+  actor: string | undefined
+  /** The commit the run is for. */
+  sha: string | undefined
+  /** owner/repo */
+  repository: string | undefined
 }

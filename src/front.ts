@@ -3,6 +3,7 @@
  * falls back to the default ratio, and a logger that keeps the log's warnings and the summary's
  * warnings the same list.
  */
+import type { GitHubRun } from './context.js'
 import type { RawInputs, Request } from './inputs.js'
 import type { Logger } from './log.js'
 import type { Report } from './report.js'
@@ -42,4 +43,18 @@ export function reportingLogger(base: Logger, report: Report): Logger & { unlogg
     },
     unlogged: () => report.warnings.filter((w) => !logged.has(w))
   }
+}
+
+/** The run's facts from the runner's variables (GITHUB_ACTOR, GITHUB_SHA, GITHUB_REPOSITORY). */
+export function githubRunOf(env: NodeJS.ProcessEnv): GitHubRun | undefined {
+  const pick = (name: string): string | undefined => {
+    const value = env[name]
+    return value === undefined || value === '' ? undefined : value
+  }
+  const run = {
+    actor: pick('GITHUB_ACTOR'),
+    sha: pick('GITHUB_SHA'),
+    repository: pick('GITHUB_REPOSITORY')
+  }
+  return Object.values(run).every((v) => v === undefined) ? undefined : run
 }

@@ -672,6 +672,18 @@ function resolveRollout(
       'needs rollback-alarms: it is how long those alarms must have been out of ALARM before a step'
     )
   }
+  // The gate and the deployment belong to a ramp's runs; a ratio publish is neither gated nor
+  // recorded, so accepting them there would promise a check that never happens.
+  for (const name of ['rollback-alarms', 'github-token'] as const) {
+    if (has(name) && !has('ramp')) {
+      fail(
+        name,
+        name === 'rollback-alarms'
+          ? 'needs ramp: the alarms gate the steps of a ramp (a publish with ratio is not gated); add ramp, or remove rollback-alarms'
+          : 'needs ramp: it records a ramp as a GitHub deployment (a publish with ratio is not recorded); add ramp, or remove github-token'
+      )
+    }
+  }
   const token = rawOf('github-token')
   return {
     ramp:

@@ -4,7 +4,7 @@
  */
 import * as core from '@actions/core'
 import { describeError, describeProblems } from './errors.js'
-import { DEFAULT_RATIO_NOTICE, reportingLogger, usesDefaultRatio } from './front.js'
+import { DEFAULT_RATIO_NOTICE, githubRunOf, reportingLogger, usesDefaultRatio } from './front.js'
 import { INPUT_NAMES, parseInputs, type RawInputs } from './inputs.js'
 import type { Logger } from './log.js'
 import { newReport, type Report } from './report.js'
@@ -27,10 +27,12 @@ export async function run(): Promise<void> {
       confirm: undefined,
       now: () => new Date(),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      runUrl: await runUrl()
+      runUrl: await runUrl(),
+      github: githubRunOf(process.env)
     })
   } catch (error) {
-    report.errors = describeProblems(error)
+    // After what the run already reported (an alarm that rolled a ramp back, say).
+    report.errors.push(...describeProblems(error))
   } finally {
     annotate(report, log.unlogged())
     setOutputs(report)

@@ -36,6 +36,19 @@ export interface TableRow {
 
 export type PublishState = 'split' | 'all-blue' | 'all-green'
 
+/** A ramp run, for the summary: what it decided and did, and the alarms it read. */
+export interface RolloutReport {
+  /** The decision in one line (names the alarm and its reason when one stopped the ramp). */
+  summary: string
+  /** What this run did about it: "Traffic is at 25 % green (3:1) now; …", "Nothing changed." */
+  done: string
+  alarms: { name: string; region: string; state: string; since: string; reason: string }[]
+  /** Who last changed the rollout (this run when it did): run URL and GitHub login. */
+  run: { url: string | undefined; actor: string | undefined }
+  /** The GitHub deployment that records the rollout, when there is one. */
+  deployment: string | undefined
+}
+
 export interface Report {
   command: string
   dryRun: boolean
@@ -47,6 +60,8 @@ export interface Report {
   dns: DnsRow[]
   links: { label: string; url: string }[]
   tables: TableRow[]
+  /** Set by a ramp run. */
+  rollout?: RolloutReport
   /** Output name → value, beyond `changed` (which is always set). */
   outputs: Record<string, string>
   warnings: string[]

@@ -1,9 +1,10 @@
 /**
  * A run's report for a person: the job summary as markdown (renderSummary) and the same content
  * as plain text for a terminal (renderText). Both are built from one list of sections: the ratio
- * (a mermaid pie in markdown), the state, warnings and errors, the plan as a table, every DNS
- * record with its target (manual instructions in the same table), replication progress per
- * table, and links to the three hostnames.
+ * (a mermaid pie in markdown), the state, a ramp's rollout (its decision, what the run did, who
+ * changed it last, the alarms read), warnings and errors, the plan as a table, every DNS record
+ * with its target (manual instructions in the same table), replication progress per table, and
+ * links to the three hostnames.
  */
 import { formatRatio, percents, type Weights } from './inputs.js'
 import type { Report, StepStatus } from './report.js'
@@ -71,8 +72,33 @@ function tables(report: Report): TableSection[] {
   return out
 }
 
+/** A ramp run: what it decided and did, who changed the rollout last, the alarms it read. */
+function rolloutParts(report: Report): { lines: string[]; alarms: string[][] } | undefined {
+  const r = report.rollout
+  if (r === undefined) return undefined
+  const who = [r.run.url === undefined ? '' : `run ${r.run.url}`, r.run.actor ?? '']
+    .filter((x) => x !== '')
+    .join(' by ')
+  return {
+    lines: [
+      r.summary,
+      ...(r.summary.endsWith(r.done) ? [] : [r.done]),
+      ...(who === '' ? [] : [`Rollout last changed by ${who}.`]),
+      ...(r.deployment === undefined ? [] : [`Recorded as GitHub ${r.deployment}.`])
+    ],
+    alarms: r.alarms.map((a) => [a.name, a.region, a.state, a.since, a.reason])
+  }
+}
+
+const ALARM_HEADER = ['alarm', 'region', 'state', 'since', 'reason']
+
 function nothingToChange(report: Report): boolean {
-  return report.plan.length === 0 && report.command === 'publish' && report.errors.length === 0
+  return (
+    report.plan.length === 0 &&
+    report.command === 'publish' &&
+    report.errors.length === 0 &&
+    report.rollout === undefined
+  )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -140,6 +166,11 @@ export function renderSummary(report: Report): string {
     parts.push(
       `**State:** \`${report.state ?? ''}\` · **Changed:** ${report.changed ? 'yes' : 'no'}`
     )
+  }
+  const rollout = rolloutParts(report)
+  if (rollout !== undefined) {
+    parts.push('### Rollout', rollout.lines.join('\n\n'))
+    if (rollout.alarms.length > 0) parts.push(markdownTable(ALARM_HEADER, rollout.alarms))
   }
   for (const w of report.warnings) parts.push(quote('WARNING', w))
   for (const section of tables(report)) {
@@ -250,6 +281,12 @@ export function renderText(report: Report, options: TextOptions): string {
   const state = stateLine(report)
   if (state !== undefined) lines.push(state)
   if (lines[lines.length - 1] !== '') lines.push('')
+  const rollout = rolloutParts(report)
+  if (rollout !== undefined) {
+    lines.push(paint('bold', 'Rollout'), ...rollout.lines)
+    if (rollout.alarms.length > 0) lines.push(...textTable(ALARM_HEADER, rollout.alarms))
+    lines.push('')
+  }
   for (const w of report.warnings) lines.push(paint('yellow', `warning: ${w}`), '')
   for (const section of tables(report)) {
     const body =

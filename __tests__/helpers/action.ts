@@ -33,7 +33,9 @@ export function parseOutputFile(text: string): Record<string, string> {
 
 export async function runAction(
   inputs: Record<string, string>,
-  env: Record<string, string | undefined> = {}
+  env: Record<string, string | undefined> = {},
+  /** Aborting it kills the run (SIGKILL), as a cancelled or crashed runner would. */
+  signal?: AbortSignal
 ): Promise<ActionRun> {
   const dir = mkdtempSync(path.join(tmpdir(), 'bluegreen-action-'))
   const outputFile = path.join(dir, 'output')
@@ -57,8 +59,11 @@ export async function runAction(
       ...inputEnv,
       ...env
     },
-    stdio: ['ignore', 'pipe', 'pipe']
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(signal === undefined ? {} : { signal, killSignal: 'SIGKILL' as const })
   })
+  // An aborted run ends by its kill; the error event says so, and is not a test failure.
+  child.on('error', () => undefined)
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))

@@ -210,6 +210,13 @@ export interface RecordingProxy {
   actions(): string[]
   /** The distinct actions called since the last take(), sorted; then starts a new record. */
   take(): string[]
+  /**
+   * Holds back the answer to the next call of `action` (`cloudfront:UpdateDistribution`): the
+   * emulator has made the change, the caller has not heard. Resolves once such a call is held;
+   * release() sends the answers held (a killed caller never gets them).
+   */
+  holdNext(action: string): Promise<void>
+  release(): void
   close(): Promise<void>
 }
 
@@ -218,6 +225,8 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
   const upstream = new URL(target)
   const calls: AwsCall[] = []
   let taken = 0
+  let hold: { action: string; held: () => void } | undefined
+  const heldBack: (() => void)[] = []
   const server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -248,8 +257,20 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
               status: answer.statusCode ?? 0
             })
           }
-          res.writeHead(answer.statusCode ?? 502, answer.headers)
-          answer.pipe(res)
+          const send = (): void => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers)
+            answer.pipe(res)
+          }
+          if (
+            hold !== undefined &&
+            called !== undefined &&
+            hold.action === `${called.service}:${called.operation}`
+          ) {
+            const { held } = hold
+            hold = undefined
+            heldBack.push(send)
+            held()
+          } else send()
         }
       )
       forward.on('error', (error) => {
@@ -269,6 +290,13 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
       const since = distinct(calls.slice(taken))
       taken = calls.length
       return since
+    },
+    holdNext: (action) =>
+      new Promise<void>((resolve) => {
+        hold = { action, held: resolve }
+      }),
+    release: () => {
+      for (const send of heldBack.splice(0)) send()
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -882,3 +882,56 @@ describe('preflight: what real distributions carry', () => {
     ])
   })
 })
+
+describe("a ramp's record in the router's tags", () => {
+  const RAMP_TAGS = {
+    'bluegreen:ramp': '10 25 50 100',
+    'bluegreen:ramp-step': '2',
+    'bluegreen:ramp-mark': ''
+  }
+
+  test('rides in the same TagResource as the router tags, after every other step', () => {
+    const { p, problems } = check(SPLIT('edge-stale'), '3:1', { rolloutTags: RAMP_TAGS })
+    expect(problems).toEqual([])
+    const tags = p.steps.filter((s) => s.kind === 'router-tags')
+    expect(tags).toHaveLength(1)
+    expect(p.steps.at(-1)).toMatchObject({
+      kind: 'router-tags',
+      tags: { 'bluegreen:weights': '3:1', ...RAMP_TAGS }
+    })
+  })
+
+  test('a router this run creates gets it at the end, not at its creation', () => {
+    const { p, kinds } = check(NONE(), '9:1', { rolloutTags: RAMP_TAGS })
+    expect(kinds.at(-1)).toBe('router-tags')
+    const create = p.steps.find((s) => s.kind === 'router-create')
+    expect(create?.kind === 'router-create' ? create.tags : {}).not.toHaveProperty('bluegreen:ramp')
+  })
+
+  test('alone when only the record changed (a step already in force), and nothing when it is there', () => {
+    expect(check(SPLIT(), '9:1', { rolloutTags: RAMP_TAGS }).kinds).toEqual(['router-tags'])
+    const o = SPLIT()
+    if (o.router !== undefined) o.router.tags = { ...o.router.tags, ...RAMP_TAGS }
+    expect(check(o, '9:1', { rolloutTags: RAMP_TAGS }).kinds).toEqual([])
+  })
+
+  test('a rollback records itself first, before any change, and not when nothing changes', () => {
+    const first = { ...RAMP_TAGS, 'bluegreen:ramp-mark': 'rolled-back' }
+    const { p, problems } = check(SPLIT(), '1:0', { rolloutTags: first, rolloutFirst: first })
+    expect(problems).toEqual([])
+    expect(p.steps[0]).toMatchObject({ kind: 'router-tags', tags: first })
+    expect(p.steps[0]?.description).toContain('before changing anything')
+    expect(p.steps.at(-1)).toMatchObject({
+      kind: 'router-tags',
+      tags: { 'bluegreen:weights': '1:0' }
+    })
+    const allBlue = observed({
+      blue: [D, W].sort(),
+      green: [],
+      router: router([], 'pass-blue', { tags: TAGS('1:0', SWITCHED) })
+    })
+    expect(check(allBlue, '1:0', { rolloutTags: first, rolloutFirst: first }).kinds).toEqual([
+      'router-tags'
+    ])
+  })
+})

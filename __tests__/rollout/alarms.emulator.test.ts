@@ -16,11 +16,12 @@ import {
   type StateValue
 } from '@aws-sdk/client-cloudwatch'
 import {
+  alarmHistory,
   alarmTransitions,
   describeAlarmsByName,
-  readAlarmReadings,
   readAlarms
 } from '../../src/aws/cloudwatch-alarms.js'
+import { readAlarmReadings } from '../../src/rollout/gate.js'
 import { decideRamp } from '../../src/rollout/decide.js'
 import { evaluateGate, missingAlarmsMessage } from '../../src/rollout/gate.js'
 import { decodeRolloutTags, encodeRolloutTags } from '../../src/rollout/tags.js'
@@ -240,7 +241,12 @@ describeEmulator('a ramp on a simulated clock with real alarms', () => {
     calls.length = 0
     const { alarms, missing } = await readAlarms(cloudwatchFor, REGION, spec)
     expect(missing).toEqual([])
-    const { readings } = await readAlarmReadings(cloudwatchFor, alarms, policy.bakeTimeMs, now)
+    const { readings } = await readAlarmReadings(
+      alarmHistory(cloudwatchFor),
+      alarms,
+      policy.bakeTimeMs,
+      now
+    )
     const stored = decodeRolloutTags(tags)
     const decision = decideRamp({
       ramp: RAMP,

@@ -9,7 +9,8 @@ import {
   DescribeAlarmsCommand
 } from '@aws-sdk/client-cloudwatch'
 import { mockClient } from 'aws-sdk-client-mock'
-import { readAlarmReadings, readAlarms } from '../../src/aws/cloudwatch-alarms.js'
+import { alarmHistory, readAlarms } from '../../src/aws/cloudwatch-alarms.js'
+import { readAlarmReadings } from '../../src/rollout/gate.js'
 import type { AlarmStatus } from '../../src/rollout/types.js'
 
 const cwMock = mockClient(CloudWatchClient)
@@ -78,7 +79,7 @@ test('without DescribeAlarmHistory permission, bake-time counts from the last st
     .on(DescribeAlarmHistoryCommand)
     .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDenied' }))
   const { readings, historyDenied } = await readAlarmReadings(
-    () => cw,
+    alarmHistory(() => cw),
     [recent, recent],
     3_600_000,
     NOW
@@ -92,5 +93,12 @@ test('other history errors are not swallowed', async () => {
   cwMock
     .on(DescribeAlarmHistoryCommand)
     .rejects(Object.assign(new Error('boom'), { name: 'InternalServiceFault' }))
-  await expect(readAlarmReadings(() => cw, [recent], 3_600_000, NOW)).rejects.toThrow('boom')
+  await expect(
+    readAlarmReadings(
+      alarmHistory(() => cw),
+      [recent],
+      3_600_000,
+      NOW
+    )
+  ).rejects.toThrow('boom')
 })

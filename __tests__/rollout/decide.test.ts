@@ -206,6 +206,31 @@ describe('joining and restarting', () => {
     })
   })
 
+  it('a ramp that a publish outside it marked stopped is left alone, without failing, until ramp-restart', () => {
+    const world = new World()
+    world.run({ ramp: RAMP, now: at(0) })
+    world.weights = { blue: 1, green: 1 }
+    world.tags[ROLLOUT_TAGS.mark] = 'stopped'
+    world.tags[ROLLOUT_TAGS.markAt] = at(HOUR).toISOString()
+    const runs = world.cron({ ramp: RAMP, from: DAY, to: 3 * DAY })
+    expect(runs.every((d) => d.kind === 'finished' && d.outcome === 'stopped' && !d.fails)).toBe(
+      true
+    )
+    expect(runs[0]?.summary).toContain('stopped at')
+    expect(runs[0]?.outputs['ramp-next']).toBe('')
+    expect(world.green()).toBe(50)
+    expect(world.run({ ramp: RAMP, restart: true, now: at(3 * DAY) })).toMatchObject({
+      kind: 'step',
+      reason: 'join'
+    })
+    // A different ramp needs no restart once this one is stopped.
+    world.tags[ROLLOUT_TAGS.mark] = 'stopped'
+    world.tags[ROLLOUT_TAGS.markAt] = at(3 * DAY).toISOString()
+    expect(world.run({ ramp: { steps: [60, 100], intervalMs: DAY }, now: at(4 * DAY) }).kind).toBe(
+      'step'
+    )
+  })
+
   it('unreadable tags are refused with the tag named, and ramp-restart starts over', () => {
     const world = new World()
     world.run({ ramp: RAMP, now: at(0) })
@@ -356,6 +381,28 @@ describe('runs that overlap or die', () => {
     // Its publish re-plans after the cron run's change (ETags) and re-reads the tags: a no-op.
     expect(world.run({ ramp: RAMP, now: at(DAY + 60_000), runId: 8 }).kind).toBe('wait')
     expect(world.green()).toBe(25)
+  })
+})
+
+describe('a rollback that did not finish', () => {
+  it('is finished by the next run (1:0, failing the job), even once the alarm has cleared', () => {
+    const world = new World()
+    world.setAlarm('www-5xx', 'OK', at(-DAY))
+    world.cron({ ramp: RAMP, from: 0, to: 25 * HOUR })
+    // The rollback recorded itself, then its run died before the traffic was all blue.
+    world.tags[ROLLOUT_TAGS.mark] = 'rolled-back'
+    world.tags[ROLLOUT_TAGS.markAt] = at(25 * HOUR).toISOString()
+    world.tags[ROLLOUT_TAGS.markAlarm] = 'www-5xx'
+    const d = world.run({ ramp: RAMP, now: at(26 * HOUR) })
+    expect(d).toMatchObject({ kind: 'rollback', reason: 'finish', weights: { blue: 1, green: 0 } })
+    expect(d.fails).toBe(true)
+    expect(d.summary).toContain('finishes the rollback to all blue (1:0) that a previous run began')
+    expect(d.summary).toContain('alarm www-5xx')
+    expect(world.green()).toBe(0)
+    expect(world.run({ ramp: RAMP, now: at(27 * HOUR) })).toMatchObject({
+      kind: 'finished',
+      outcome: 'rolled-back'
+    })
   })
 })
 

@@ -3,8 +3,6 @@
  * the runner's GITHUB_API_URL: the requests sent (paths, token, bodies) and the statuses a
  * rollout posts run by run, from the ramp decisions of a simulated cron.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { deploymentPlan } from '../../src/rollout/decide.js'
 import { ROLLOUT_TAGS } from '../../src/rollout/tags.js'
 import {
@@ -12,56 +10,25 @@ import {
   githubDeployments,
   type GitHubDeployments
 } from '../../src/github/deployments.js'
+import { type GitHubStandIn, startGitHubStandIn } from '../helpers/github-standin.js'
 import { at, DAY, World } from './simulate.js'
 
-interface Recorded {
-  method: string
-  path: string
-  authorization: string | undefined
-  body: Record<string, unknown>
-}
-
-let server: Server
+let github: GitHubStandIn
 let apiUrl = ''
-const requests: Recorded[] = []
-let answer: (r: Recorded) => [number, unknown] = () => [500, {}]
-let nextId = 1000
-
-async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
-  let text = ''
-  for await (const chunk of req) text += String(chunk)
-  return text === '' ? {} : (JSON.parse(text) as Record<string, unknown>)
-}
+let requests: GitHubStandIn['requests']
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    void body(req).then((b) => {
-      const r: Recorded = {
-        method: req.method ?? '',
-        path: req.url ?? '',
-        authorization: req.headers.authorization,
-        body: b
-      }
-      requests.push(r)
-      const [status, json] = answer(r)
-      res.writeHead(status, { 'content-type': 'application/json' })
-      res.end(JSON.stringify(json))
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  github = await startGitHubStandIn()
+  apiUrl = github.url
+  requests = github.requests
 })
 
 afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve))
+  await github.close()
 })
 
 beforeEach(() => {
-  requests.length = 0
-  answer = (r) =>
-    r.path.endsWith('/deployments')
-      ? [201, { id: ++nextId, environment: r.body.environment }]
-      : [201, { id: 1, state: r.body.state }]
+  github.reset()
 })
 
 function withApiUrl<T>(fn: () => Promise<T>): Promise<T> {
@@ -83,7 +50,7 @@ test('creates a deployment of the commit for the environment, through GITHUB_API
       payload: { domain: 'www.deep.mg', ramp: '10,25,50,100' }
     })
   })
-  expect(id).toBe(nextId)
+  expect(id).toBe(github.lastId())
   expect(requests).toEqual([
     {
       method: 'POST',
@@ -123,7 +90,7 @@ test('posts a status with the domain URL and the run as its log', async () => {
 })
 
 test('a token without deployments: write gets the permission to add', async () => {
-  answer = () => [403, { message: 'Resource not accessible by integration' }]
+  github.answer = () => [403, { message: 'Resource not accessible by integration' }]
   const gh = await githubDeployments({ token: 't', repository: 'deep/site', apiUrl })
   const error = await gh
     .create({ environment: 'production', ref: 'main', description: 'd', payload: {} })
@@ -135,7 +102,7 @@ test('a token without deployments: write gets the permission to add', async () =
 })
 
 test('a 202 (GitHub merged instead of deploying) is not taken for a deployment', async () => {
-  answer = () => [202, { message: 'Auto-merged main into topic' }]
+  github.answer = () => [202, { message: 'Auto-merged main into topic' }]
   const gh = await githubDeployments({ token: 't', repository: 'deep/site', apiUrl })
   await expect(
     gh.create({ environment: 'production', ref: 'topic', description: 'd', payload: {} })

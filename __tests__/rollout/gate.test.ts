@@ -4,9 +4,9 @@ import {
   evaluateGate,
   missingAlarmsMessage,
   needsHistory,
-  parseAlarmSpecs,
-  parseTransition
+  parseAlarmSpecs
 } from '../../src/rollout/gate.js'
+import { parseTransition } from '../../src/aws/cloudwatch-alarms.js'
 import type { AlarmReading, AlarmStatus } from '../../src/rollout/types.js'
 
 const NOW = new Date('2026-05-02T09:00:00.000Z')

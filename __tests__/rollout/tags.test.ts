@@ -74,7 +74,7 @@ describe('rollout tags', () => {
     ['bluegreen:ramp-step-at', 'yesterday', 'is not a time'],
     ['bluegreen:ramp-interval', 'soon', 'must be a duration'],
     ['bluegreen:ramp', '10 50', 'ends at 50'],
-    ['bluegreen:ramp-mark', 'paused', "must be empty, 'rolled-back' or 'held'"],
+    ['bluegreen:ramp-mark', 'paused', "must be empty, 'rolled-back', 'held' or 'stopped'"],
     ['bluegreen:ramp-deployment', 'abc', 'must be a GitHub deployment id'],
     ['bluegreen:ramp-blue', '', 'is missing']
   ])('names an edited tag it cannot read: %s = %j', (tag, value, error) => {

@@ -36,6 +36,11 @@ export interface Clients {
   readonly sqs: SQSClient
   /** CloudWatch in `region`, for the replication function's IteratorAge. */
   readonly cloudwatch: CloudWatchClient
+  /**
+   * CloudWatch in any region: a rollout's alarms may live elsewhere (named by alarm ARN).
+   * createClients always provides it; clients a test assembles by hand may leave it out.
+   */
+  readonly cloudwatchIn?: (region: string) => CloudWatchClient
   /** S3 in `region` (bucket replication). */
   readonly s3: S3Client
   /** S3 in another region, for a green bucket that lives there. */
@@ -63,6 +68,8 @@ export function createClients(options: ClientOptions): Clients {
     return cache.get(key) as T
   }
   const { region } = options
+  const cloudwatchIn = (r: string): CloudWatchClient =>
+    lazy(`cloudwatch:${r}`, () => new CloudWatchClient(config(r)))
   return {
     get cloudfront() {
       return lazy('cloudfront', () => new CloudFrontClient(config(GLOBAL_REGION)))
@@ -92,8 +99,9 @@ export function createClients(options: ClientOptions): Clients {
       return lazy('sqs', () => new SQSClient(config(region)))
     },
     get cloudwatch() {
-      return lazy('cloudwatch', () => new CloudWatchClient(config(region)))
+      return cloudwatchIn(region)
     },
+    cloudwatchIn,
     get s3() {
       return this.s3In(region)
     },

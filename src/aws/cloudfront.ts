@@ -15,6 +15,8 @@ import {
   UpdateDistributionCommand,
   waitUntilDistributionDeployed
 } from '@aws-sdk/client-cloudfront'
+import { isNoSuchDistribution } from './errors.js'
+import { type WaitTiming, waitWithin } from './retry.js'
 
 export type { DistributionConfig } from '@aws-sdk/client-cloudfront'
 
@@ -85,7 +87,7 @@ export async function getDistribution(
       etag: res.ETag
     }
   } catch (error) {
-    if (errorName(error) === 'NoSuchDistribution') return undefined
+    if (isNoSuchDistribution(error)) return undefined
     throw error
   }
 }
@@ -169,12 +171,6 @@ function tagItems(tags: Record<string, string>): { Key: string; Value: string }[
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }))
 }
 
-export interface WaitTiming {
-  /** Waiter delays in seconds (SDK waiter semantics: exponential backoff between them). */
-  minDelaySeconds: number
-  maxDelaySeconds: number
-}
-
 /**
  * The SDK waiter for `Deployed`, for at most `maxWaitSeconds`. Returns false on timeout (so the
  * caller can report progress and go on waiting); throws on any other failure.
@@ -184,27 +180,5 @@ export async function waitDeployed(
   id: string,
   options: WaitTiming & { maxWaitSeconds: number }
 ): Promise<boolean> {
-  try {
-    await waitUntilDistributionDeployed(
-      {
-        client: cf,
-        minDelay: options.minDelaySeconds,
-        maxDelay: options.maxDelaySeconds,
-        maxWaitTime: options.maxWaitSeconds
-      },
-      { Id: id }
-    )
-    return true
-  } catch (error) {
-    if (errorName(error) === 'TimeoutError') return false
-    throw error
-  }
-}
-
-export function errorName(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'name' in error) {
-    const { name } = error
-    return typeof name === 'string' ? name : undefined
-  }
-  return undefined
+  return waitWithin(cf, options, (config) => waitUntilDistributionDeployed(config, { Id: id }))
 }

@@ -15,14 +15,42 @@ import {
   paginateDescribeAlarmHistory,
   paginateDescribeAlarms
 } from '@aws-sdk/client-cloudwatch'
-import { clearSince, needsHistory, parseTransition } from '../rollout/gate.js'
-import type {
-  AlarmReading,
-  AlarmSpec,
-  AlarmStateValue,
-  AlarmStatus,
-  AlarmTransition
-} from '../rollout/types.js'
+import { isAccessDenied } from './errors.js'
+
+export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA'
+
+/** Which alarms to read: by name or by name prefix, in a region (undefined: the run's). */
+export type AlarmQuery =
+  | { kind: 'name'; name: string; region: string | undefined }
+  | { kind: 'prefix'; prefix: string; region: string | undefined }
+
+/** One CloudWatch alarm as DescribeAlarms reports it. */
+export interface AlarmStatus {
+  name: string
+  type: 'metric' | 'composite'
+  region: string
+  state: AlarmStateValue
+  reason: string
+  /** When StateValue last changed (StateTransitionedTimestamp, else StateUpdatedTimestamp). */
+  since: Date
+}
+
+/** A state change from DescribeAlarmHistory (HistoryItemType StateUpdate). */
+export interface AlarmTransition {
+  at: Date
+  from: AlarmStateValue | undefined
+  to: AlarmStateValue | undefined
+}
+
+/**
+ * Reads an alarm's state changes between two times; undefined when the role may not read alarm
+ * history (cloudwatch:DescribeAlarmHistory denied).
+ */
+export type AlarmHistory = (
+  alarm: AlarmStatus,
+  from: Date,
+  to: Date
+) => Promise<AlarmTransition[] | undefined>
 
 /** DescribeAlarms' limit on AlarmNames. */
 export const ALARM_NAMES_PER_CALL = 100
@@ -96,11 +124,11 @@ export function describeAlarmsByPrefix(
 export async function readAlarms(
   cloudwatchFor: CloudWatchFor,
   defaultRegion: string,
-  specs: AlarmSpec[]
-): Promise<{ alarms: AlarmStatus[]; missing: AlarmSpec[] }> {
+  specs: AlarmQuery[]
+): Promise<{ alarms: AlarmStatus[]; missing: AlarmQuery[] }> {
   const byKey = new Map<string, AlarmStatus>()
-  const missing: AlarmSpec[] = []
-  const regionOf = (spec: AlarmSpec): string => spec.region ?? defaultRegion
+  const missing: AlarmQuery[] = []
+  const regionOf = (spec: AlarmQuery): string => spec.region ?? defaultRegion
   const regions = [...new Set(specs.map(regionOf))]
   for (const region of regions) {
     const cw = cloudwatchFor(region)
@@ -147,42 +175,35 @@ export async function alarmTransitions(
   return out
 }
 
-function isAccessDenied(error: unknown): boolean {
-  return (
-    error instanceof Error &&
-    (error.name === 'AccessDenied' || error.name === 'AccessDeniedException')
-  )
+/** DescribeAlarmHistory through the client of each alarm's region; undefined when denied. */
+export function alarmHistory(cloudwatchFor: CloudWatchFor): AlarmHistory {
+  return async (alarm, from, to) => {
+    try {
+      return await alarmTransitions(cloudwatchFor(alarm.region), alarm, from, to)
+    } catch (error) {
+      if (isAccessDenied(error)) return undefined
+      throw error
+    }
+  }
 }
 
-/**
- * Each alarm with the time since which it has been out of ALARM, reading the history only of
- * those that changed state within bake-time. Without cloudwatch:DescribeAlarmHistory the last
- * state change counts instead (a step can then only wait longer, never sooner).
- */
-export async function readAlarmReadings(
-  cloudwatchFor: CloudWatchFor,
-  alarms: AlarmStatus[],
-  bakeTimeMs: number,
-  now: Date
-): Promise<{ readings: AlarmReading[]; historyDenied: boolean }> {
-  let historyDenied = false
-  const readings: AlarmReading[] = []
-  for (const alarm of alarms) {
-    let history: AlarmTransition[] | undefined
-    if (needsHistory(alarm, bakeTimeMs, now) && !historyDenied) {
-      try {
-        history = await alarmTransitions(
-          cloudwatchFor(alarm.region),
-          alarm,
-          new Date(now.getTime() - bakeTimeMs),
-          now
-        )
-      } catch (error) {
-        if (!isAccessDenied(error)) throw error
-        historyDenied = true
-      }
+/** Parses one DescribeAlarmHistory item's HistoryData (`{"oldState":{"stateValue":…},…}`). */
+export function parseTransition(
+  at: Date,
+  historyData: string | undefined,
+  summary: string | undefined
+): AlarmTransition {
+  const state = (v: unknown): AlarmTransition['from'] =>
+    v === 'OK' || v === 'ALARM' || v === 'INSUFFICIENT_DATA' ? v : undefined
+  try {
+    const data = JSON.parse(historyData ?? '') as {
+      oldState?: { stateValue?: unknown }
+      newState?: { stateValue?: unknown }
     }
-    readings.push({ ...alarm, clearSince: clearSince(alarm, history, bakeTimeMs, now) })
+    return { at, from: state(data.oldState?.stateValue), to: state(data.newState?.stateValue) }
+  } catch {
+    // HistorySummary reads "Alarm updated from OK to ALARM".
+    const m = /from (\w+) to (\w+)/.exec(summary ?? '')
+    return { at, from: state(m?.[1]), to: state(m?.[2]) }
   }
-  return { readings, historyDenied }
 }

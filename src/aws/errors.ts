@@ -43,6 +43,21 @@ export const isEntityAlreadyExists = (error: unknown): boolean =>
 export const isQueueMissing = (error: unknown): boolean =>
   isNamed(error, 'QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue')
 
+/** The caller's role may not make the call (IAM answers AccessDenied, most services …Exception). */
+export const isAccessDenied = (error: unknown): boolean =>
+  isNamed(error, 'AccessDenied', 'AccessDeniedException')
+
+/** Lambda: a function of that name exists, or an update of it is still in progress. */
+export const isResourceConflict = (error: unknown): boolean =>
+  isNamed(error, 'ResourceConflictException')
+
+/** CloudFront: the distribution does not exist. */
+export const isNoSuchDistribution = (error: unknown): boolean =>
+  isNamed(error, 'NoSuchDistribution')
+
+/** An SDK waiter gave up after its maxWaitTime (the resource may still get there). */
+export const isWaiterTimeout = (error: unknown): boolean => isNamed(error, 'TimeoutError')
+
 /** Conditional write refused (DynamoDB). */
 export const isConditionFailed = (error: unknown): boolean =>
   isNamed(error, 'ConditionalCheckFailedException')

@@ -2,7 +2,8 @@
  * IAM roles for the action's Lambda functions (the replication function, the edge router): a
  * role trusted by given service principals, with inline and managed policies. Reads return
  * undefined for what does not exist; creates adopt what a parallel run created first; deletes
- * accept what is already gone.
+ * accept what is already gone. Also the IAM server certificates a CloudFront distribution may
+ * carry (named by their id), read for the names they cover.
  */
 import {
   AttachRolePolicyCommand,
@@ -12,10 +13,14 @@ import {
   DetachRolePolicyCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
+  GetServerCertificateCommand,
   PutRolePolicyCommand,
+  paginateListAttachedRolePolicies,
+  paginateListServerCertificates,
   type IAMClient
 } from '@aws-sdk/client-iam'
 import { isEntityAlreadyExists, isNoSuchEntity } from './errors.js'
+import type { ChangeListener } from './retry.js'
 
 /** The trust policy that lets `services` (such as lambda.amazonaws.com) assume the role. */
 export function trustPolicy(services: readonly string[]): string {
@@ -102,7 +107,12 @@ export interface RoleSpec {
 }
 
 /** Creates the role and returns its ARN; a role of that name that exists already is adopted. */
-export async function createRole(iam: IAMClient, spec: RoleSpec): Promise<string> {
+export async function createRole(
+  iam: IAMClient,
+  spec: RoleSpec,
+  listener: ChangeListener = {}
+): Promise<string> {
+  let how: 'made' | 'adopted' = 'made'
   try {
     const out = await iam.send(
       new CreateRoleCommand({
@@ -111,12 +121,17 @@ export async function createRole(iam: IAMClient, spec: RoleSpec): Promise<string
         Description: spec.description
       })
     )
-    if (out.Role?.Arn !== undefined) return out.Role.Arn
+    if (out.Role?.Arn !== undefined) {
+      listener.onChange?.('made')
+      return out.Role.Arn
+    }
   } catch (error) {
     if (!isEntityAlreadyExists(error)) throw error
+    how = 'adopted'
   }
   const existing = await getRole(iam, spec.name)
   if (existing === undefined) throw new Error(`Role ${spec.name} was created but cannot be read`)
+  listener.onChange?.(how)
   return existing.arn
 }
 
@@ -145,6 +160,26 @@ export async function attachManagedPolicy(
   await iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }))
 }
 
+/** Is the managed policy attached to the role? False when the role does not exist. */
+export async function hasManagedPolicy(
+  iam: IAMClient,
+  roleName: string,
+  policyArn: string
+): Promise<boolean> {
+  try {
+    for await (const page of paginateListAttachedRolePolicies(
+      { client: iam },
+      { RoleName: roleName }
+    )) {
+      if ((page.AttachedPolicies ?? []).some((p) => p.PolicyArn === policyArn)) return true
+    }
+    return false
+  } catch (error) {
+    if (isNoSuchEntity(error)) return false
+    throw error
+  }
+}
+
 /**
  * Deletes the role after what IAM requires gone first: its inline policies and managed policy
  * attachments. Absent ones are fine.
@@ -168,4 +203,27 @@ export async function deleteRole(
       .catch(ignoreMissing)
   }
   await iam.send(new DeleteRoleCommand({ RoleName: roleName })).catch(ignoreMissing)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server certificates
+
+/** The name of the IAM server certificate with this id (CloudFront's IAMCertificateId). */
+export async function serverCertificateName(
+  iam: IAMClient,
+  id: string
+): Promise<string | undefined> {
+  for await (const page of paginateListServerCertificates({ client: iam }, {})) {
+    const found = page.ServerCertificateMetadataList?.find((m) => m.ServerCertificateId === id)
+    if (found?.ServerCertificateName !== undefined) return found.ServerCertificateName
+  }
+  return undefined
+}
+
+/** The PEM body of an IAM server certificate. */
+export async function serverCertificateBody(iam: IAMClient, name: string): Promise<string> {
+  const res = await iam.send(new GetServerCertificateCommand({ ServerCertificateName: name }))
+  const body = res.ServerCertificate?.CertificateBody
+  if (body === undefined) throw new Error(`GetServerCertificate ${name} returned no body`)
+  return body
 }

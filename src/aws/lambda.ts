@@ -25,8 +25,13 @@ import {
   type LambdaClient,
   type Runtime
 } from '@aws-sdk/client-lambda'
-import { isNamed, isResourceNotFound } from './errors.js'
-import { pollUntil, whileIamPropagates, type PropagationOptions } from './retry.js'
+import { isNamed, isResourceConflict, isResourceNotFound } from './errors.js'
+import {
+  pollUntil,
+  whileIamPropagates,
+  type ChangeListener,
+  type PropagationOptions
+} from './retry.js'
 
 // ---------------------------------------------------------------------------------------------
 // Functions and versions
@@ -116,7 +121,7 @@ export async function waitFunctionReady(
 export async function createFunction(
   lambda: LambdaClient,
   spec: FunctionSpec,
-  options: WaitOptions & PropagationOptions
+  options: WaitOptions & PropagationOptions & ChangeListener
 ): Promise<string> {
   let arn: string
   try {
@@ -142,12 +147,12 @@ export async function createFunction(
       options
     )
     arn = out.FunctionArn ?? ''
+    options.onChange?.('made')
   } catch (error) {
-    const existing = isNamed(error, 'ResourceConflictException')
-      ? await getFunction(lambda, spec.name)
-      : undefined
+    const existing = isResourceConflict(error) ? await getFunction(lambda, spec.name) : undefined
     if (existing === undefined) throw error
     arn = existing.arn
+    options.onChange?.('adopted')
   }
   await waitFunctionReady(lambda, spec.name, { ...options, after: 'create' })
   return arn
@@ -157,9 +162,10 @@ export async function updateFunctionCode(
   lambda: LambdaClient,
   name: string,
   zip: Uint8Array,
-  options: WaitOptions = {}
+  options: WaitOptions & ChangeListener = {}
 ): Promise<void> {
   await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: zip }))
+  options.onChange?.('made')
   await waitFunctionReady(lambda, name, { ...options, after: 'update' })
 }
 
@@ -174,7 +180,7 @@ export async function updateFunctionConfiguration(
   lambda: LambdaClient,
   name: string,
   change: ConfigurationChange,
-  options: WaitOptions & PropagationOptions
+  options: WaitOptions & PropagationOptions & ChangeListener
 ): Promise<void> {
   await whileIamPropagates(
     () =>
@@ -192,6 +198,7 @@ export async function updateFunctionConfiguration(
     ROLE_NOT_READY,
     options
   )
+  options.onChange?.('made')
   await waitFunctionReady(lambda, name, { ...options, after: 'update' })
 }
 

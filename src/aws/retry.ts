@@ -1,10 +1,10 @@
 /**
  * Retrying, at the bottom of everything that retries: backoff with full jitter for throttling
  * and transient server errors (the SDK retries first; this is the outer loop for calls that must
- * not give up lightly), and one helper for the seconds after an IAM change, before other services
- * see it.
+ * not give up lightly), one helper for the seconds after an IAM change, before other services
+ * see it, and the waits: SDK waiters in bounded slices, polling where no waiter exists.
  */
-import { errorMessage, isNamed, isRetryable } from './errors.js'
+import { errorMessage, isNamed, isRetryable, isWaiterTimeout } from './errors.js'
 
 export interface Backoff {
   sleep: (ms: number) => Promise<void>
@@ -42,6 +42,17 @@ export interface PropagationOptions {
   delayMs?: number
   /** Attempts in all (default 13: about a minute). */
   attempts?: number
+  /** Told before each pause (with the pause, ms), so the caller can say why the run waits. */
+  onRetry?: (error: unknown, delayMs: number) => void
+}
+
+/**
+ * Told by a create or update, as soon as AWS took it and before any wait for it to settle, that
+ * something changed: `made` by this call, or `adopted` (what the name already held, made by a
+ * parallel run, or by this run's own attempt whose answer was lost and whose retry met it).
+ */
+export interface ChangeListener {
+  onChange?: (how: 'made' | 'adopted') => void
 }
 
 /**
@@ -64,8 +75,47 @@ export async function whileIamPropagates<T>(
       const notYet =
         isNamed(error, 'InvalidParameterValueException') && pattern.test(errorMessage(error))
       if (!notYet || attempt >= attempts) throw error
-      await options.sleep(options.delayMs ?? 5000)
+      const delayMs = options.delayMs ?? 5000
+      options.onRetry?.(error, delayMs)
+      await options.sleep(delayMs)
     }
+  }
+}
+
+/** Waiter delays in seconds (SDK waiter semantics: exponential backoff between them). */
+export interface WaitTiming {
+  minDelaySeconds: number
+  maxDelaySeconds: number
+}
+
+/** What an SDK waiter (`waitUntil…`) takes besides its input. */
+export interface WaiterConfig<C> {
+  client: C
+  minDelay: number
+  maxDelay: number
+  maxWaitTime: number
+}
+
+/**
+ * Runs an SDK waiter for at most `maxWaitSeconds`: true once it succeeded, false when it timed
+ * out (so the caller can report progress and go on waiting); any other failure is thrown.
+ */
+export async function waitWithin<C>(
+  client: C,
+  timing: WaitTiming & { maxWaitSeconds: number },
+  waiter: (config: WaiterConfig<C>) => Promise<unknown>
+): Promise<boolean> {
+  try {
+    await waiter({
+      client,
+      minDelay: timing.minDelaySeconds,
+      maxDelay: timing.maxDelaySeconds,
+      maxWaitTime: timing.maxWaitSeconds
+    })
+    return true
+  } catch (error) {
+    if (isWaiterTimeout(error)) return false
+    throw error
   }
 }
 

@@ -13,7 +13,7 @@ import {
   type Route53Client,
   waitUntilResourceRecordSetsChanged
 } from '@aws-sdk/client-route-53'
-import { errorName, type WaitTiming } from './cloudfront.js'
+import { type WaitTiming, waitWithin } from './retry.js'
 
 /** The hosted zone id every CloudFront alias record targets (fixed by AWS). */
 export const CLOUDFRONT_HOSTED_ZONE_ID = 'Z2FDTNDATAQYW2'
@@ -177,19 +177,7 @@ export async function waitInsync(
   changeId: string,
   options: WaitTiming & { maxWaitSeconds: number }
 ): Promise<boolean> {
-  try {
-    await waitUntilResourceRecordSetsChanged(
-      {
-        client: r53,
-        minDelay: options.minDelaySeconds,
-        maxDelay: options.maxDelaySeconds,
-        maxWaitTime: options.maxWaitSeconds
-      },
-      { Id: changeId }
-    )
-    return true
-  } catch (error) {
-    if (errorName(error) === 'TimeoutError') return false
-    throw error
-  }
+  return waitWithin(r53, options, (config) =>
+    waitUntilResourceRecordSetsChanged(config, { Id: changeId })
+  )
 }

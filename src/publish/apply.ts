@@ -14,7 +14,6 @@ import {
   type DistributionConfig,
   type DistributionState,
   deleteDistribution,
-  errorName,
   getDistribution,
   getDistributionConfig,
   listDistributions,
@@ -22,27 +21,33 @@ import {
   tagResource,
   updateDistribution,
   waitDeployed,
-  type WaitTiming,
   withAliases
 } from '../aws/cloudfront.js'
 import {
-  attachPolicy,
-  BASIC_EXECUTION_POLICY_ARN,
-  createEdgeRole,
+  errorMessage,
+  errorName,
+  isAccessDenied,
+  isNamed,
+  isNoSuchDistribution,
+  isResourceConflict
+} from '../aws/errors.js'
+import { attachManagedPolicy, createRole, getRole } from '../aws/iam.js'
+import {
   createFunction,
   deleteFunction,
-  getFunctionState,
-  getRoleArn,
+  getFunction,
   listVersions,
   publishVersion,
   updateFunctionCode,
-  updateFunctionRuntime,
-  waitFunctionReady
-} from '../aws/lambda-edge.js'
+  updateFunctionConfiguration,
+  waitFunctionReady,
+  type WaitOptions
+} from '../aws/lambda.js'
+import type { ChangeListener, WaitTiming } from '../aws/retry.js'
 import { type AliasRecord, listRecords, upsertAliasRecords, waitInsync } from '../aws/route53.js'
 import { formatMs } from './cleanup.js'
-import { type Discovery, isAccessDenied } from './discover.js'
-import { EDGE_FUNCTION, EDGE_ROLE_NAME, type EdgePackage } from './edge-package.js'
+import type { Discovery } from './discover.js'
+import { EDGE_FUNCTION, EDGE_ROLE, type EdgePackage } from './edge-package.js'
 import { routerConfig } from './router-config.js'
 import {
   type ApplyResult,
@@ -108,10 +113,8 @@ export class DnsWriteDenied extends BlueGreenError {
 }
 
 export function isPreconditionFailed(error: unknown): boolean {
-  const name = errorName(error)
   return (
-    name === 'PreconditionFailed' ||
-    name === 'InvalidIfMatchVersion' ||
+    isNamed(error, 'PreconditionFailed', 'InvalidIfMatchVersion') ||
     error instanceof ConcurrentChange
   )
 }
@@ -133,6 +136,12 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
   const outcome = { routerDeleted: false }
   const functionName = discovery.functionName
   const waitSeconds = Math.max(plan.waitTimeoutMs / 1000, timing.minDelaySeconds * 2)
+  /** Lambda's waits (a function Active, an update done): the waiter timing, up to wait-timeout. */
+  const lambdaWait: WaitOptions = {
+    minDelay: timing.minDelaySeconds,
+    maxDelay: timing.maxDelaySeconds,
+    maxWaitSeconds: waitSeconds
+  }
   const mutated = (): void => {
     report.changed = true
   }
@@ -190,23 +199,31 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
   async function runStep(step: Step): Promise<void> {
     switch (step.kind) {
       case 'edge-role':
-        roleArn = await createRole()
+        roleArn = await createEdgeRole()
         return
       case 'edge-role-policy':
-        await attachPolicy(ctx.clients.iam, EDGE_ROLE_NAME, BASIC_EXECUTION_POLICY_ARN)
+        await attachManagedPolicy(ctx.clients.iam, EDGE_ROLE.name, EDGE_ROLE.policyArn)
         mutated()
         return
       case 'edge-function':
         await createEdgeFunction()
         return
       case 'edge-runtime':
-        await updateFunction('runtime', () =>
-          updateFunctionRuntime(ctx.clients.edgeLambda, functionName, EDGE_FUNCTION.runtime)
+        await updateFunction('runtime', (listener) =>
+          updateFunctionConfiguration(
+            ctx.clients.edgeLambda,
+            functionName,
+            { runtime: EDGE_FUNCTION.runtime },
+            { ...lambdaWait, sleep: ctx.sleep, ...listener }
+          )
         )
         return
       case 'edge-code':
-        await updateFunction('code', () =>
-          updateFunctionCode(ctx.clients.edgeLambda, { name: functionName, zip: pkg().zip })
+        await updateFunction('code', (listener) =>
+          updateFunctionCode(ctx.clients.edgeLambda, functionName, pkg().zip, {
+            ...lambdaWait,
+            ...listener
+          })
         )
         return
       case 'edge-version':
@@ -264,7 +281,7 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
           await deleteDistribution(cf, { id: r.id, etag: r.etag })
         } catch (error) {
           // The answer of a delete that went through was lost; the retry finds nothing.
-          if (errorName(error) !== 'NoSuchDistribution') throw error
+          if (!isNoSuchDistribution(error)) throw error
         }
         mutated()
         outcome.routerDeleted = true
@@ -284,7 +301,7 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
       const etag = await getDistributionConfig(cf, d.id).then(
         (c) => c.etag,
         (error: unknown) => {
-          if (errorName(error) === 'NoSuchDistribution') return undefined
+          if (isNoSuchDistribution(error)) return undefined
           throw error
         }
       )
@@ -314,8 +331,7 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
     try {
       return await createDistributionWithTags(cf, { config, tags })
     } catch (error) {
-      const name = errorName(error)
-      if (name !== 'DistributionAlreadyExists' && name !== 'CNAMEAlreadyExists') throw error
+      if (!isNamed(error, 'DistributionAlreadyExists', 'CNAMEAlreadyExists')) throw error
       for (const d of await listDistributions(cf)) {
         if (!d.comment.startsWith(plan.router.comment)) continue
         if ((await listTags(cf, d.arn))[ROUTER_TAGS.domain] !== tags[ROUTER_TAGS.domain]) continue
@@ -329,120 +345,105 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
     }
   }
 
-  /** CreateRole; a lost answer's retry gets EntityAlreadyExists: read the role back. */
-  async function createRole(): Promise<string> {
-    try {
-      const arn = await createEdgeRole(ctx.clients.iam, EDGE_ROLE_NAME)
-      mutated()
-      return arn
-    } catch (error) {
-      const name = errorName(error)
-      if (name !== 'EntityAlreadyExists' && name !== 'EntityAlreadyExistsException') throw error
-      const arn = await getRoleArn(ctx.clients.iam, EDGE_ROLE_NAME)
-      if (arn === undefined) throw error
-      mutated()
-      log.info(`The role ${EDGE_ROLE_NAME} exists (created by this run or another); using it`)
-      return arn
-    }
-  }
-
-  /**
-   * CreateFunction. A new role (of this run, or of one that died right after creating it) takes
-   * seconds to become assumable by Lambda: that one error is retried a few times. A lost
-   * answer's retry gets ResourceConflictException: the function exists, and the code rows of a
-   * later run bring it up to date if it is not ours.
-   */
-  async function createEdgeFunction(): Promise<void> {
-    const role = roleArn ?? (await getRoleArn(ctx.clients.iam, EDGE_ROLE_NAME))
-    if (role === undefined) throw new Error(`internal: the role ${EDGE_ROLE_NAME} does not exist`)
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await createFunction(ctx.clients.edgeLambda, {
-          name: functionName,
-          roleArn: role,
-          zip: pkg().zip,
-          description: 'bluegreen-action router (Lambda@Edge, viewer-request)',
-          spec: EDGE_FUNCTION
-        })
+  /** CreateRole (iam.ts adopts the role a lost answer's retry meets as EntityAlreadyExists). */
+  async function createEdgeRole(): Promise<string> {
+    return createRole(ctx.clients.iam, EDGE_ROLE, {
+      onChange: (how) => {
         mutated()
-        break
-      } catch (error) {
-        if (errorName(error) === 'ResourceConflictException') {
-          const existing = await getFunctionState(ctx.clients.edgeLambda, functionName)
-          if (existing === undefined) throw error
-          mutated()
-          log.info(`The function ${functionName} exists (its create answer was lost); using it`)
-          break
+        if (how === 'adopted') {
+          log.info(`The role ${EDGE_ROLE.name} exists (created by this run or another); using it`)
         }
-        const roleNotReady =
-          errorName(error) === 'InvalidParameterValueException' &&
-          error instanceof Error &&
-          /role/i.test(error.message)
-        if (!roleNotReady || attempt >= 8) throw error
-        log.info('The new role is not assumable yet; retrying in 5s')
-        await ctx.sleep(5000)
       }
-    }
-    await waitFunctionReady(ctx.clients.edgeLambda, functionName, {
-      ...timing,
-      maxWaitSeconds: waitSeconds,
-      after: 'create'
     })
   }
 
   /**
-   * One update of $LATEST (runtime or code), after any update still in progress. A lost answer's
-   * retry gets ResourceConflictException (the first attempt's update is in progress): wait for
-   * it and check that it made the change.
+   * CreateFunction, then the wait until it is Active. A new role (of this run, or of one that
+   * died right after creating it) takes seconds to become assumable by Lambda: lambda.ts retries
+   * while IAM propagates. A lost answer's retry gets ResourceConflictException: lambda.ts adopts
+   * the function, and the code rows of a later run bring it up to date if it is not ours.
+   */
+  async function createEdgeFunction(): Promise<void> {
+    const role = roleArn ?? (await getRole(ctx.clients.iam, EDGE_ROLE.name))?.arn
+    if (role === undefined) throw new Error(`internal: the role ${EDGE_ROLE.name} does not exist`)
+    await createFunction(
+      ctx.clients.edgeLambda,
+      { name: functionName, roleArn: role, zip: pkg().zip, ...EDGE_FUNCTION },
+      {
+        ...lambdaWait,
+        sleep: ctx.sleep,
+        onRetry: (_error, delayMs) => {
+          log.info(`The new role is not assumable yet; retrying in ${formatMs(delayMs)}`)
+        },
+        onChange: (how) => {
+          mutated()
+          if (how === 'adopted') {
+            log.info(`The function ${functionName} exists (its create answer was lost); using it`)
+          }
+        }
+      }
+    )
+  }
+
+  /**
+   * One update of $LATEST (runtime or code, which waits until it is done), after any update still
+   * in progress. A lost answer's retry gets ResourceConflictException (the first attempt's update
+   * is in progress): wait for it and check that it made the change.
    */
   async function updateFunction(
     what: 'runtime' | 'code',
-    call: () => Promise<void>
+    call: (listener: ChangeListener) => Promise<void>
   ): Promise<void> {
     const lambda = ctx.clients.edgeLambda
     const ready = (after: 'create' | 'update') =>
-      waitFunctionReady(lambda, functionName, { ...timing, maxWaitSeconds: waitSeconds, after })
-    const before = await getFunctionState(lambda, functionName)
+      waitFunctionReady(lambda, functionName, { ...lambdaWait, after })
+    const before = await getFunction(lambda, functionName)
     if (before !== undefined && before.state !== 'Active') await ready('create')
     if (before?.lastUpdateStatus === 'InProgress') await ready('update')
     try {
-      await call()
+      await call({ onChange: mutated })
     } catch (error) {
-      if (errorName(error) !== 'ResourceConflictException') throw error
+      if (!isResourceConflict(error)) throw error
       await ready('update')
-      const now = await getFunctionState(lambda, functionName)
+      const now = await getFunction(lambda, functionName)
       const done =
         what === 'runtime'
           ? now?.runtime === EDGE_FUNCTION.runtime
           : now?.codeSha256 === pkg().sha256
       if (!done) throw error
+      mutated()
     }
-    mutated()
-    await ready('update')
   }
 
-  /** PublishVersion of $LATEST (Lambda returns the latest version when nothing changed). */
+  /**
+   * PublishVersion of $LATEST (Lambda returns the latest version when nothing changed). A
+   * ResourceConflictException means an update of the function is in progress: the retry of a
+   * lost answer, or another run's code update (two runs at once). Once it is done, a version
+   * that carries the package is used, else this run publishes again.
+   */
   async function publishEdgeVersion(): Promise<string> {
     const lambda = ctx.clients.edgeLambda
     const description = pkg().description
-    try {
-      const version = await publishVersion(lambda, { name: functionName, description })
-      mutated()
-      log.info(`Edge version ${version.arn} published`)
-      return version.arn
-    } catch (error) {
-      if (errorName(error) !== 'ResourceConflictException') throw error
-      await waitFunctionReady(lambda, functionName, {
-        ...timing,
-        maxWaitSeconds: waitSeconds,
-        after: 'update'
-      })
-      const found = (await listVersions(lambda, functionName)).find(
-        (v) => v.description === description
-      )
-      if (found === undefined) throw error
-      mutated()
-      return found.arn
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const version = await publishVersion(lambda, functionName, description)
+        mutated()
+        log.info(`Edge version ${version.arn} published`)
+        return version.arn
+      } catch (error) {
+        if (!isResourceConflict(error)) throw error
+        await waitFunctionReady(lambda, functionName, { ...lambdaWait, after: 'update' })
+        const found = (await listVersions(lambda, functionName)).find(
+          (v) => v.description === description
+        )
+        if (found !== undefined) {
+          mutated()
+          return found.arn
+        }
+        const now = await getFunction(lambda, functionName)
+        if (attempt >= 2 || now?.codeSha256 !== pkg().sha256) throw error
+        log.info('An update of the edge function was in progress; publishing the version again')
+      }
     }
   }
 
@@ -510,7 +511,7 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
       if (plan.dnsFallback && isAccessDenied(error)) {
         throw new DnsWriteDenied(zoneName, errorName(error) ?? 'AccessDenied')
       }
-      if (errorName(error) !== 'InvalidChangeBatch' || cnames.length === 0) throw error
+      if (!isNamed(error, 'InvalidChangeBatch') || cnames.length === 0) throw error
       // The answer of a batch that went through was lost: its retry cannot delete the CNAMEs
       // again. If they are gone, the UPSERTs alone are idempotent and give a change to wait on.
       const left = await Promise.all(
@@ -546,13 +547,13 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
     }
   }
 
+  /** DeleteFunction (gone already is fine: a lost answer's retry finds nothing). */
   async function deleteEdgeFunction(): Promise<void> {
     try {
       await deleteFunction(ctx.clients.edgeLambda, functionName)
       mutated()
     } catch (error) {
-      if (errorName(error) === 'ResourceNotFoundException') return
-      const text = error instanceof Error ? error.message : String(error)
+      const text = errorMessage(error)
       report.warnings.push(
         `The Lambda@Edge function ${functionName} could not be deleted yet (${errorName(error) ?? 'error'}: ${text}). CloudFront keeps replicas for a few hours after the router is gone; re-run publish with cleanup: true later to delete it.`
       )

@@ -8,7 +8,7 @@
  * replication is set up) of when green started to take writes of its own, which `replicate
  * start` reads to refuse a replay from TRIM_HORIZON that would overwrite them.
  */
-import { errorMessage, isNamed } from '../aws/errors.js'
+import { errorMessage, isAccessDenied } from '../aws/errors.js'
 import type { Context } from '../context.js'
 import { BlueGreenError } from '../errors.js'
 import type { PublishRequest, ReplicateAction, ReplicateRequest } from '../inputs.js'
@@ -109,7 +109,7 @@ export async function noteGreenTraffic(request: PublishRequest, ctx: Context): P
     meta = await readMeta(ctx.clients.dynamodb, controlTable)
   } catch (error) {
     // A role for publish alone may not read DynamoDB: traffic still moves, with the risk named.
-    if (!isNamed(error, 'AccessDeniedException', 'AccessDenied')) throw error
+    if (!isAccessDenied(error)) throw error
     ctx.report.warnings.push(
       `Could not read the replication control table ${controlTable} (${errorMessage(error)}): if blue's tables replicate to green, grant dynamodb:GetItem and dynamodb:UpdateItem on it, so that replicate start knows green takes writes of its own from now on.`
     )

@@ -5,27 +5,29 @@
  * B1 and G2 resolve (manual). The result is what the planner needs (Observed) plus the raw
  * configs apply works from.
  */
+import type { CloudFrontClient } from '@aws-sdk/client-cloudfront'
 import type { Context } from '../context.js'
+import type { Logger } from '../log.js'
 import { mapLimit } from '../concurrency.js'
 import { BlueGreenError } from '../errors.js'
 import type { EnvRef, PublishRequest } from '../inputs.js'
-import { certificateNames, serverCertificateBody, serverCertificateName } from '../aws/acm.js'
+import { certificateNames } from '../aws/acm.js'
 import {
   aliasesOf,
   type DistributionState,
   type DistributionSummary,
-  errorName,
   getDistribution,
   listDistributions,
   listTags
 } from '../aws/cloudfront.js'
+import { errorMessage, errorName, isAccessDenied } from '../aws/errors.js'
 import {
-  BASIC_EXECUTION_POLICY_ARN,
-  getFunctionState,
-  getRoleArn,
-  hasAttachedPolicy,
-  listVersions
-} from '../aws/lambda-edge.js'
+  getRole,
+  hasManagedPolicy,
+  serverCertificateBody,
+  serverCertificateName
+} from '../aws/iam.js'
+import { getFunction, listVersions } from '../aws/lambda.js'
 import {
   findHostedZone,
   type HostedZone,
@@ -33,7 +35,7 @@ import {
   normaliseName,
   type RecordView
 } from '../aws/route53.js'
-import { EDGE_ROLE_NAME } from './edge-package.js'
+import { EDGE_ROLE } from './edge-package.js'
 import { pemNames } from './hostnames.js'
 import { checkResolves, createResolver, type HostResolver } from './resolve.js'
 import { defaultEdgeArn, routerModeOf } from './router-config.js'
@@ -109,96 +111,10 @@ export async function discover(
 ): Promise<Discovery> {
   const cf = ctx.clients.cloudfront
   const names = namesOf(request)
-  const list = await listDistributions(cf)
-  const tagCache = new Map<string, Record<string, string>>()
-  const tagsOf = async (d: DistributionSummary): Promise<Record<string, string>> => {
-    const cached = tagCache.get(d.id)
-    if (cached !== undefined) return cached
-    const tags = await listTags(cf, d.arn)
-    tagCache.set(d.id, tags)
-    return tags
-  }
-
-  // The router: a distribution tagged with our domain (candidates by comment or by holding D).
-  const routers: DistributionSummary[] = []
-  for (const d of list) {
-    if (!d.comment.startsWith(ROUTER_COMMENT_PREFIX) && !d.aliases.includes(names.domain)) continue
-    if ((await tagsOf(d))[ROUTER_TAGS.domain] === names.domain) routers.push(d)
-  }
-  if (routers.length > 1) {
-    throw new BlueGreenError(
-      `Found ${routers.length} router distributions tagged ${ROUTER_TAGS.domain}=${names.domain} (${routers.map((r) => r.id).join(', ')}): delete all but one (disable, then delete) and re-run.`
-    )
-  }
-  const routerSummary = routers[0]
-  const routerTags = routerSummary === undefined ? {} : await tagsOf(routerSummary)
-
-  const resolve = async (side: 'blue' | 'green', ref: EnvRef): Promise<string> => {
-    switch (ref.kind) {
-      case 'distribution':
-        return ref.id
-      case 'alias': {
-        const exact = list.filter((d) => d.aliases.includes(ref.alias))
-        const parent = ref.alias.slice(ref.alias.indexOf('.') + 1)
-        const holder = exact[0] ?? list.find((d) => d.aliases.includes(`*.${parent}`))
-        if (holder === undefined) {
-          throw new BlueGreenError(
-            `${side}: no CloudFront distribution holds the alias ${ref.alias} (nor *.${parent}); give the distribution id instead.`
-          )
-        }
-        if (holder.id === routerSummary?.id) {
-          const recorded = routerTags[side === 'blue' ? ROUTER_TAGS.blue : ROUTER_TAGS.green]
-          if (recorded === undefined || recorded === '') {
-            throw new BlueGreenError(
-              `${side}: ${ref.alias} is held by the router ${holder.id}, not by an environment; give the ${side} distribution id instead.`
-            )
-          }
-          ctx.log.info(`${side}: ${ref.alias} is on the router; using ${recorded} from its tags`)
-          return recorded
-        }
-        return holder.id
-      }
-      case 'deep': {
-        const matches: string[] = []
-        for (const d of list) {
-          if (d.id === routerSummary?.id) continue
-          const tags = await tagsOf(d)
-          const env = tags[DEEP_ENV_TAG]
-          if (tags[DEEP_ID_TAG]?.toLowerCase() !== ref.hash) continue
-          if (ref.env !== undefined && env?.toLowerCase() !== ref.env) continue
-          matches.push(d.id)
-        }
-        const label = ref.env === undefined ? ref.hash : `${ref.env}:${ref.hash}`
-        if (matches.length === 1 && matches[0] !== undefined) return matches[0]
-        throw new BlueGreenError(
-          matches.length === 0
-            ? `${side}: no CloudFront distribution is tagged ${DEEP_ID_TAG}=${ref.hash}${ref.env === undefined ? '' : ` and ${DEEP_ENV_TAG}=${ref.env}`} (${label}); check the value or give the distribution id.`
-            : `${side}: ${label} matches ${matches.length} distributions (${matches.join(', ')}); give env:hash or the distribution id.`
-        )
-      }
-    }
-  }
-  // env:hash is found through every distribution's tags: read them a few at a time, once.
-  if (request.blue.kind === 'deep' || request.green.kind === 'deep') {
-    await mapLimit(list, TAG_READS_IN_FLIGHT, tagsOf)
-  }
-  const blueId = await resolve('blue', request.blue)
-  const greenId = await resolve('green', request.green)
-  if (blueId === greenId) {
-    throw new BlueGreenError(
-      `blue and green both resolve to distribution ${blueId}; give two different environments.`
-    )
-  }
-  for (const [side, id] of [
-    ['blue', blueId],
-    ['green', greenId]
-  ] as const) {
-    if (id === routerSummary?.id) {
-      throw new BlueGreenError(
-        `${side} is ${id}, which is the router bluegreen created for ${names.domain}; give the ${side} environment's own distribution.`
-      )
-    }
-  }
+  const search = await findRouter(cf, names)
+  const { list, routerTags } = search
+  const routerSummary = search.router
+  const { blueId, greenId } = await resolvePair(request, search, ctx.log)
 
   const read = async (side: string, id: string): Promise<DistributionState> => {
     const d = await getDistribution(cf, id)
@@ -257,7 +173,7 @@ export async function discover(
     } catch (error) {
       if (!isAccessDenied(error) && !(error instanceof BlueGreenError)) throw error
       warnings.push(
-        `Could not read IAM server certificate ${id} (${error instanceof Error ? error.message : String(error)}): assuming it covers only the aliases it holds now (${aliases.join(', ') || 'none'}). Grant iam:ListServerCertificates and iam:GetServerCertificate to check it.`
+        `Could not read IAM server certificate ${id} (${errorMessage(error)}): assuming it covers only the aliases it holds now (${aliases.join(', ') || 'none'}). Grant iam:ListServerCertificates and iam:GetServerCertificate to check it.`
       )
       return aliases
     }
@@ -271,19 +187,20 @@ export async function discover(
   // The edge function, its versions and role: what the edge rows of a split need, what tells an
   // edge router from a stale one, and what cleanup deletes.
   const needEdge = state === 'split' || request.cleanup || router !== undefined
-  const fn = needEdge ? await getFunctionState(ctx.clients.edgeLambda, functionName) : undefined
+  const fn = needEdge ? await getFunction(ctx.clients.edgeLambda, functionName) : undefined
   const versions = fn === undefined ? [] : await listVersions(ctx.clients.edgeLambda, functionName)
   let edge: EdgeFacts | undefined
   if (state === 'split') {
-    const roleArn = fn === undefined ? await getRoleArn(ctx.clients.iam, EDGE_ROLE_NAME) : undefined
+    const roleArn =
+      fn === undefined ? (await getRole(ctx.clients.iam, EDGE_ROLE.name))?.arn : undefined
     edge = {
       functionName,
-      roleName: EDGE_ROLE_NAME,
+      roleName: EDGE_ROLE.name,
       roleArn,
       rolePolicyAttached:
         fn !== undefined ||
         (roleArn !== undefined &&
-          (await hasAttachedPolicy(ctx.clients.iam, EDGE_ROLE_NAME, BASIC_EXECUTION_POLICY_ARN))),
+          (await hasManagedPolicy(ctx.clients.iam, EDGE_ROLE.name, EDGE_ROLE.policyArn))),
       fn,
       desiredVersionArn: versions.find((v) => v.description === options.desiredEdge?.description)
         ?.arn
@@ -350,6 +267,133 @@ export async function discover(
     routerEdgeArn,
     warnings
   }
+}
+
+/** Every distribution (ListDistributions), and the router of the domain among them. */
+export interface RouterSearch {
+  list: DistributionSummary[]
+  router: DistributionSummary | undefined
+  /** The router's tags ({} without a router). */
+  routerTags: Record<string, string>
+  /** A distribution's tags, read once (cached). */
+  tagsOf: (d: DistributionSummary) => Promise<Record<string, string>>
+}
+
+/** Lists the distributions and finds the router: tagged with the domain (candidates by comment or by holding D). */
+export async function findRouter(cf: CloudFrontClient, names: Names): Promise<RouterSearch> {
+  const list = await listDistributions(cf)
+  const tagCache = new Map<string, Record<string, string>>()
+  const tagsOf = async (d: DistributionSummary): Promise<Record<string, string>> => {
+    const cached = tagCache.get(d.id)
+    if (cached !== undefined) return cached
+    const tags = await listTags(cf, d.arn)
+    tagCache.set(d.id, tags)
+    return tags
+  }
+  const routers: DistributionSummary[] = []
+  for (const d of list) {
+    if (!d.comment.startsWith(ROUTER_COMMENT_PREFIX) && !d.aliases.includes(names.domain)) continue
+    if ((await tagsOf(d))[ROUTER_TAGS.domain] === names.domain) routers.push(d)
+  }
+  if (routers.length > 1) {
+    throw new BlueGreenError(
+      `Found ${routers.length} router distributions tagged ${ROUTER_TAGS.domain}=${names.domain} (${routers.map((r) => r.id).join(', ')}): delete all but one (disable, then delete) and re-run.`
+    )
+  }
+  const router = routers[0]
+  return { list, router, routerTags: router === undefined ? {} : await tagsOf(router), tagsOf }
+}
+
+export interface PairOptions {
+  /**
+   * env:hash only: try the distributions the router's tags record first, and when their own
+   * tags match, read no other distribution's tags (a ramp run that only waits). A full publish
+   * leaves this off, so an env:hash that two distributions carry is still refused.
+   */
+  preferRecorded?: boolean
+}
+
+/** Resolves blue and green to distribution ids (by id, alias, or env:hash through the tags). */
+export async function resolvePair(
+  request: PublishRequest,
+  search: RouterSearch,
+  log: Logger,
+  options: PairOptions = {}
+): Promise<{ blueId: string; greenId: string }> {
+  const { list, routerTags, tagsOf } = search
+  const routerSummary = search.router
+  const matchesDeep = (
+    tags: Record<string, string>,
+    ref: { env?: string | undefined; hash: string }
+  ) =>
+    tags[DEEP_ID_TAG]?.toLowerCase() === ref.hash &&
+    (ref.env === undefined || tags[DEEP_ENV_TAG]?.toLowerCase() === ref.env)
+  const resolve = async (side: 'blue' | 'green', ref: EnvRef): Promise<string> => {
+    switch (ref.kind) {
+      case 'distribution':
+        return ref.id
+      case 'alias': {
+        const exact = list.filter((d) => d.aliases.includes(ref.alias))
+        const parent = ref.alias.slice(ref.alias.indexOf('.') + 1)
+        const holder = exact[0] ?? list.find((d) => d.aliases.includes(`*.${parent}`))
+        if (holder === undefined) {
+          throw new BlueGreenError(
+            `${side}: no CloudFront distribution holds the alias ${ref.alias} (nor *.${parent}); give the distribution id instead.`
+          )
+        }
+        if (holder.id === routerSummary?.id) {
+          const recorded = routerTags[side === 'blue' ? ROUTER_TAGS.blue : ROUTER_TAGS.green]
+          if (recorded === undefined || recorded === '') {
+            throw new BlueGreenError(
+              `${side}: ${ref.alias} is held by the router ${holder.id}, not by an environment; give the ${side} distribution id instead.`
+            )
+          }
+          log.info(`${side}: ${ref.alias} is on the router; using ${recorded} from its tags`)
+          return recorded
+        }
+        return holder.id
+      }
+      case 'deep': {
+        if (options.preferRecorded === true) {
+          const recorded = routerTags[side === 'blue' ? ROUTER_TAGS.blue : ROUTER_TAGS.green]
+          const d = list.find((x) => x.id === recorded && x.id !== routerSummary?.id)
+          if (d !== undefined && matchesDeep(await tagsOf(d), ref)) return d.id
+        }
+        // env:hash is found through every distribution's tags: read them a few at a time, once.
+        await mapLimit(list, TAG_READS_IN_FLIGHT, tagsOf)
+        const matches: string[] = []
+        for (const d of list) {
+          if (d.id === routerSummary?.id) continue
+          if (matchesDeep(await tagsOf(d), ref)) matches.push(d.id)
+        }
+        const label = ref.env === undefined ? ref.hash : `${ref.env}:${ref.hash}`
+        if (matches.length === 1 && matches[0] !== undefined) return matches[0]
+        throw new BlueGreenError(
+          matches.length === 0
+            ? `${side}: no CloudFront distribution is tagged ${DEEP_ID_TAG}=${ref.hash}${ref.env === undefined ? '' : ` and ${DEEP_ENV_TAG}=${ref.env}`} (${label}); check the value or give the distribution id.`
+            : `${side}: ${label} matches ${matches.length} distributions (${matches.join(', ')}); give env:hash or the distribution id.`
+        )
+      }
+    }
+  }
+  const blueId = await resolve('blue', request.blue)
+  const greenId = await resolve('green', request.green)
+  if (blueId === greenId) {
+    throw new BlueGreenError(
+      `blue and green both resolve to distribution ${blueId}; give two different environments.`
+    )
+  }
+  for (const [side, id] of [
+    ['blue', blueId],
+    ['green', greenId]
+  ] as const) {
+    if (id === routerSummary?.id) {
+      throw new BlueGreenError(
+        `${side} is ${id}, which is the router bluegreen created for ${request.domainName}; give the ${side} environment's own distribution.`
+      )
+    }
+  }
+  return { blueId, greenId }
 }
 
 interface DnsDiscovery {
@@ -435,9 +479,4 @@ function namesBetween(host: string, zone: string): string[] {
   const out: string[] = []
   for (let i = labels.length - 1; i >= 0; i--) out.push(`${labels.slice(i).join('.')}.${zone}`)
   return out
-}
-
-export function isAccessDenied(error: unknown): boolean {
-  const name = errorName(error)
-  return name === 'AccessDenied' || name === 'AccessDeniedException'
 }

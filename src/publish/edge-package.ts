@@ -18,10 +18,20 @@ export const EDGE_FUNCTION = {
   runtime: 'nodejs22.x',
   handler: 'index.handler',
   memoryMb: 128,
-  timeoutSeconds: 5
+  timeoutSeconds: 5,
+  description: 'bluegreen-action router (Lambda@Edge, viewer-request)'
 } as const
-/** The execution role every router function uses (one per account). */
-export const EDGE_ROLE_NAME = 'bluegreen-edge-router'
+/**
+ * The execution role every router function uses (one per account). Lambda@Edge needs both
+ * principals in its trust policy; the basic execution policy lets the replicas write logs.
+ */
+export const EDGE_ROLE = {
+  name: 'bluegreen-edge-router',
+  trustedServices: ['lambda.amazonaws.com', 'edgelambda.amazonaws.com'],
+  description: 'bluegreen-action: execution role of the Lambda@Edge router',
+  policyArn: 'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'
+} as const
+export const EDGE_ROLE_NAME = EDGE_ROLE.name
 /** Lambda@Edge viewer-request limit on the package size. */
 export const MAX_PACKAGE_BYTES = 1024 * 1024
 /** Every zip entry gets this time, so the bytes depend only on the content. */

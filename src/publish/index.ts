@@ -4,7 +4,9 @@
  */
 import type { Context } from '../context.js'
 import { BlueGreenError } from '../errors.js'
-import { formatRatio, percents, type PublishRequest } from '../inputs.js'
+import { formatRatio, percents, type PublishRequest, type Weights } from '../inputs.js'
+import { stoppedRampTags } from '../rollout/observe.js'
+import { ROLLOUT_TAGS } from '../rollout/tags.js'
 import type { PlanRow } from '../report.js'
 import { readAsset } from '../assets.js'
 import { apply, DnsWriteDenied, isPreconditionFailed } from './apply.js'
@@ -17,7 +19,38 @@ import { type DesiredEdge, type Plan, stateOf } from './types.js'
 /** Fresh reads and plans after a PreconditionFailed, before giving up. */
 export const MAX_PLAN_ATTEMPTS = 3
 
-export async function publish(request: PublishRequest, ctx: Context): Promise<void> {
+/**
+ * A ramp run's say in each attempt (src/publish/ramp.ts): after every discover, the first and
+ * each re-read after a concurrent change, the ramp decides again from what was read.
+ */
+export interface RolloutHook {
+  retarget(discovery: Discovery): RolloutTarget
+}
+
+export type RolloutTarget =
+  /** Publish these weights, with the ramp's record (and a record to write first, if any). */
+  | { kind: 'publish'; tags: Record<string, string>; first: Record<string, string> | undefined }
+  /** Nothing to publish any more (another run got there first): the hook reported why. */
+  | { kind: 'stop' }
+  /** The ramp now needs other weights than this publish was started with. */
+  | { kind: 'reweigh'; weights: Weights }
+
+/** Thrown when a re-read ramp needs other weights: the ramp run publishes again with them. */
+export class Reweigh extends Error {
+  constructor(readonly weights: Weights) {
+    super(`internal: the ramp now needs ${formatRatio(weights)}`)
+    this.name = 'Reweigh'
+  }
+}
+
+export async function publish(
+  request: PublishRequest,
+  ctx: Context,
+  rollout?: RolloutHook
+): Promise<void> {
+  if (request.ramp !== undefined && rollout === undefined) {
+    throw new Error('internal: a ramp request runs through publishRamp (src/publish/ramp.ts)')
+  }
   const { report, log } = ctx
   const state = stateOf(request.weights)
   const pct = percents(request.weights)
@@ -60,6 +93,9 @@ export async function publish(request: PublishRequest, ctx: Context): Promise<vo
     const discovery = await log.group('Discover', () =>
       discover(request, ctx, { desiredEdge, forceManual })
     )
+    const target = rollout?.retarget(discovery)
+    if (target?.kind === 'stop') return
+    if (target?.kind === 'reweigh') throw new Reweigh(target.weights)
     if (!consent && !asked && needsGreenAlias(request, discovery) && ctx.confirm !== undefined) {
       asked = true
       consent = await ctx.confirm(
@@ -81,7 +117,10 @@ export async function publish(request: PublishRequest, ctx: Context): Promise<vo
       waitTimeoutMs: request.waitTimeoutMs,
       now: ctx.now(),
       desiredEdge,
-      runUrl: ctx.runUrl
+      runUrl: ctx.runUrl,
+      actor: ctx.github?.actor,
+      rolloutTags: target === undefined ? stoppedRamp(request, ctx, discovery) : target.tags,
+      rolloutFirst: target?.first
     })
     record(ctx, p, discovery, doneRows)
     const reason = discovery.manualReason
@@ -146,6 +185,26 @@ export async function publish(request: PublishRequest, ctx: Context): Promise<vo
       )
     }
   }
+}
+
+/** A publish outside a ramp that changes the traffic marks a ramp recorded on the router stopped. */
+function stoppedRamp(
+  request: PublishRequest,
+  ctx: Context,
+  d: Discovery
+): Record<string, string> | undefined {
+  const { observed } = d
+  if (observed.router === undefined) return undefined
+  const tags = stoppedRampTags(observed.router.tags, {
+    pair: { blue: observed.blue.id, green: observed.green.id },
+    weights: request.weights,
+    now: ctx.now(),
+    run: { url: ctx.runUrl, actor: ctx.github?.actor }
+  })
+  const warning = `The router records a ramp (${observed.router.tags[ROLLOUT_TAGS.ramp]?.replace(/ /g, ',') ?? ''}); this publish changes its traffic and marks it stopped: scheduled ramp runs leave it alone from now on, and ramp-restart: true continues it from the new traffic.`
+  if (tags !== undefined && !ctx.report.warnings.includes(warning))
+    ctx.report.warnings.push(warning)
+  return tags
 }
 
 function needsGreenAlias(request: PublishRequest, d: Discovery): boolean {

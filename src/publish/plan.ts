@@ -7,11 +7,12 @@
  */
 import { BlueGreenError } from '../errors.js'
 import { formatRatio } from '../inputs.js'
+import { ROLLOUT_TAGS } from '../rollout/tags.js'
 import { CLEANUP_WARNING, cleanupSteps } from './cleanup.js'
 import { placeDns, wantedRecords } from './dns.js'
 import { preflight } from './preflight.js'
 import { type Abs, applyMove, managedOf, type Move, planAliases, sorted } from './search.js'
-import { routerTags, routerTagsDescribe } from './tags.js'
+import { routerCarries, routerTags, routerTagsDescribe } from './tags.js'
 import {
   type DistKey,
   type Observed,
@@ -111,16 +112,35 @@ export function plan(observed: Observed, request: PlanRequest): Plan {
   const changedCloudFront = steps.some((s) => s.kind === 'update' || s.kind === 'router-update')
   const tagsCurrent = routerTagsDescribe(observed, request, state)
   const switched = state !== 'split' && (path.length > 0 || !tagsCurrent)
+  // The rollout's record rides in the same TagResource. A router this run creates gets the
+  // router's tags at creation and the record only at the end, once everything else is done.
+  const rollout = request.rolloutTags ?? {}
+  const withRollout = Object.keys(rollout).length > 0
+  const created = steps.some((s) => s.kind === 'router-create')
   if (
-    router !== undefined &&
+    (router !== undefined || (created && withRollout)) &&
     !request.cleanup &&
     !recordsFirst &&
-    (changedCloudFront || !tagsCurrent)
+    (changedCloudFront || !tagsCurrent || !routerCarries(observed, rollout))
   ) {
     steps.push({
       kind: 'router-tags',
-      tags: routerTags(observed, request, switched),
-      description: `Router: record ${formatRatio(request.weights)}${switched ? ' and the time of the full switch' : ''} in its tags`,
+      tags: { ...routerTags(observed, request, switched), ...rollout },
+      description: `Router: record ${formatRatio(request.weights)}${switched ? ' and the time of the full switch' : ''}${withRollout ? ` and the ramp's state (${rolloutText(rollout)})` : ''} in its tags`,
+      resource: ids.router
+    })
+  }
+  const first = request.rolloutFirst ?? {}
+  if (
+    router !== undefined &&
+    Object.keys(first).length > 0 &&
+    !routerCarries(observed, first) &&
+    steps.some((s) => s.kind !== 'router-tags' && s.kind !== 'wait')
+  ) {
+    steps.unshift({
+      kind: 'router-tags',
+      tags: first,
+      description: `Router: record the ramp's state (${rolloutText(first)}) before changing anything, so that a run that dies halfway leaves it so`,
       resource: ids.router
     })
   }
@@ -168,6 +188,14 @@ export function plan(observed: Observed, request: PlanRequest): Plan {
     dnsFallback: request.dns === 'auto',
     waitTimeoutMs: request.waitTimeoutMs
   }
+}
+
+/** `step 2 rolled-back`: the rollout tags in a plan row's words. */
+function rolloutText(tags: Record<string, string>): string {
+  const step = tags[ROLLOUT_TAGS.step] ?? '?'
+  const mark = tags[ROLLOUT_TAGS.mark] ?? ''
+  const ramp = (tags[ROLLOUT_TAGS.ramp] ?? '?').replace(/ /g, ',')
+  return `step ${step} of ${ramp}${mark === '' ? '' : `, ${mark}`}`
 }
 
 /**

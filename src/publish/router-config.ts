@@ -11,7 +11,7 @@
  *
  * And the reverse: which mode an existing router is in, from its config.
  */
-import type { DistributionConfig } from '@aws-sdk/client-cloudfront'
+import type { DistributionConfig } from '../aws/cloudfront.js'
 import type { RouterMode } from './types.js'
 
 /** Managed cache policy "CachingDisabled" (AWS: Use managed cache policies). */

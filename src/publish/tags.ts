@@ -3,6 +3,7 @@
  * the last full switch, the run), and whether they already say it.
  */
 import { formatRatio } from '../inputs.js'
+import { sanitizeTagValue } from '../rollout/tags.js'
 import { type Observed, type PlanRequest, type PublishState, ROUTER_TAGS } from './types.js'
 
 export function routerTags(
@@ -18,8 +19,15 @@ export function routerTags(
     [ROUTER_TAGS.weights]: formatRatio(request.weights),
     [ROUTER_TAGS.updatedAt]: now,
     ...(switched ? { [ROUTER_TAGS.switchedAt]: now } : {}),
-    ...(request.runUrl === undefined ? {} : { [ROUTER_TAGS.runUrl]: request.runUrl.slice(0, 256) })
+    ...(request.runUrl === undefined ? {} : { [ROUTER_TAGS.runUrl]: request.runUrl.slice(0, 256) }),
+    ...(request.actor === undefined ? {} : { [ROUTER_TAGS.actor]: sanitizeTagValue(request.actor) })
   }
+}
+
+/** Does the router already carry every one of these tags with these values? */
+export function routerCarries(observed: Observed, tags: Record<string, string>): boolean {
+  const t = observed.router?.tags
+  return t !== undefined && Object.entries(tags).every(([k, v]) => t[k] === v)
 }
 
 /** Do the router's tags record this target (weights, sides, and for all-X the switch time)? */

@@ -28,6 +28,8 @@ export const ROUTER_TAGS = {
   weights: 'bluegreen:weights',
   switchedAt: 'bluegreen:switched-at',
   runUrl: 'bluegreen:run-url',
+  /** The GitHub login that started the run (GITHUB_ACTOR). */
+  actor: 'bluegreen:actor',
   updatedAt: 'bluegreen:updated-at'
 } as const
 
@@ -173,6 +175,18 @@ export interface PlanRequest {
   desiredEdge?: DesiredEdge | undefined
   /** The workflow run, recorded on the router's tags. */
   runUrl?: string | undefined
+  /** Who started the run, recorded on the router's tags. */
+  actor?: string | undefined
+  /**
+   * The rollout's record (bluegreen:ramp* tags), written in the same TagResource as the router's
+   * own tags once every other step is done: a ramp's state, or a ramp this publish stops.
+   */
+  rolloutTags?: Record<string, string> | undefined
+  /**
+   * Rollout tags written before the first change (a rollback records itself first, so that a
+   * run dying halfway leaves the ramp rolled back, not resumable).
+   */
+  rolloutFirst?: Record<string, string> | undefined
 }
 
 export interface WantedRecord {

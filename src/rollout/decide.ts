@@ -10,14 +10,25 @@
  * - A step advances once ramp-interval has passed since the step in force was reached, and,
  *   with bake-time, once every alarm has been out of ALARM that long.
  * - An alarm in ALARM on any run of a ramp under way rolls it back to 1:0 (or holds it); a ramp
- *   that has not started does not start. A finished ramp (last step, or rolled back) is left alone.
+ *   that has not started does not start. A finished ramp (last step, rolled back, or stopped by
+ *   a publish outside it) is left alone.
  * - Another ramp for the same blue and green while one is under way is refused unless
- *   ramp-restart; traffic that a publish outside the ramp changed is refused the same way.
- * - A run that died after publishing a step but before recording it is finished by the next.
+ *   ramp-restart; traffic that changed without a stop mark (tags edited by hand, an older
+ *   release) is refused the same way.
+ * - A run that died after publishing a step but before recording it is finished by the next; a
+ *   rollback is recorded before it starts, so one that died halfway is finished by the next run
+ *   even once the alarm has cleared.
  */
 import { formatRatio, type Weights } from '../inputs.js'
 import { describeFiring } from './gate.js'
-import { compareGreen, formatDuration, formatSteps, percentWeights, rampsUp } from './ramp.js'
+import {
+  compareGreen,
+  formatDuration,
+  formatSteps,
+  percentWeights,
+  rampsUp,
+  sameWeights
+} from './ramp.js'
 import type {
   AlarmReading,
   DeploymentState,
@@ -114,7 +125,14 @@ function act(input: RampRunInput): RampAction {
 
   function continueRamp(run: RampRunInput, state: RolloutState): RampAction {
     if (state.mark?.kind === 'rolled-back') {
-      return { kind: 'finished', outcome: 'rolled-back', record: state }
+      if (sameWeights(current, ALL_BLUE)) {
+        return { kind: 'finished', outcome: 'rolled-back', record: state }
+      }
+      // Recorded before the rollback began, so the traffic is not all blue yet: a run died.
+      return { kind: 'rollback', reason: 'finish', weights: ALL_BLUE, record: state, firing: [] }
+    }
+    if (state.mark?.kind === 'stopped') {
+      return { kind: 'finished', outcome: 'stopped', record: state }
     }
     const last = state.ramp.steps.length - 1
     if (state.step >= last && state.mark === undefined) {
@@ -168,6 +186,7 @@ function act(input: RampRunInput): RampAction {
     if (policy.onAlarm === 'rollback') {
       return {
         kind: 'rollback',
+        reason: 'alarm',
         weights: ALL_BLUE,
         record: { ...state, mark: { kind: 'rolled-back', at: now, alarm }, run: input.run },
         firing
@@ -199,6 +218,7 @@ function drifted(state: RolloutState, current: Weights): boolean {
 function isOver(state: RolloutState): boolean {
   return (
     state.mark?.kind === 'rolled-back' ||
+    state.mark?.kind === 'stopped' ||
     (state.step >= state.ramp.steps.length - 1 && state.mark === undefined)
   )
 }
@@ -209,10 +229,6 @@ function samePair(a: Pair, b: Pair): boolean {
 
 function sameSteps(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((s, i) => s === b[i])
-}
-
-function sameWeights(a: Weights, b: Weights): boolean {
-  return a.blue * b.green === a.green * b.blue
 }
 
 function greenText(w: Weights): string {
@@ -280,21 +296,32 @@ function explain(input: RampRunInput, action: RampAction): RampDecision {
         fails: false
       }
     }
-    case 'finished':
+    case 'finished': {
+      const r = action.record
+      const mark = r.mark?.at.toISOString() ?? ''
+      const by = [r.run.url === undefined ? '' : `run ${r.run.url}`, r.run.actor ?? '']
+        .filter((s) => s !== '')
+        .join(' by ')
       return {
         ...action,
-        outputs: outputs(action.record, undefined),
-        summary:
-          action.outcome === 'complete'
-            ? `${name} is complete (${at(action.record)}): nothing to do.`
-            : `${name} was rolled back to all blue at ${action.record.mark?.at.toISOString() ?? ''} (alarm ${action.record.mark?.alarm ?? ''}): nothing to do. Set ramp-restart: true to start it again.`,
+        // Over, whatever step it stopped at: nothing comes next.
+        outputs: { ...outputs(r, undefined), 'ramp-next': '' },
+        summary: {
+          complete: `${name} is complete (${at(r)}): nothing to do.`,
+          'rolled-back': `${name} was rolled back to all blue at ${mark} (alarm ${r.mark?.alarm ?? ''}): nothing to do. Set ramp-restart: true to start it again.`,
+          stopped: `${name} was stopped at ${mark} at ${at(r)} by a publish outside the ramp${by === '' ? '' : ` (${by})`} that set the traffic to ${greenText(input.current)}: nothing to do. Set ramp-restart: true to continue the ramp from the current traffic.`
+        }[action.outcome],
         fails: false
       }
+    }
     case 'rollback':
       return {
         ...action,
         outputs: { ...outputs(action.record, undefined), 'ramp-next': '' },
-        summary: `${name} rolled back to all blue (1:0) from ${at(action.record)}: ${describeFiring(action.firing)}.`,
+        summary:
+          action.reason === 'alarm'
+            ? `${name} rolled back to all blue (1:0) from ${at(action.record)}: ${describeFiring(action.firing)}.`
+            : `${name} finishes the rollback to all blue (1:0) that a previous run began at ${action.record.mark?.at.toISOString() ?? ''} (alarm ${action.record.mark?.alarm ?? ''}); traffic was still at ${greenText(input.current)}.`,
         fails: true
       }
     case 'hold':
@@ -384,7 +411,7 @@ export function deploymentPlan(decision: RampDecision): DeploymentPlan | undefin
         done: {
           state: 'inactive',
           description: short(
-            `Rolled back to all blue: alarm ${decision.firing[0]?.name ?? ''} in ALARM`
+            `Rolled back to all blue: alarm ${decision.firing[0]?.name ?? decision.record.mark?.alarm ?? ''} in ALARM`
           )
         },
         failed: failed('Rollback to all blue')

@@ -1,12 +1,14 @@
 /**
  * The alarm gate, pure: parse `rollback-alarms`, work out since when each alarm has been out of
  * ALARM (bake-time), and judge a run: pass, wait for bake-time, or fire. The CloudWatch reads are
- * in src/aws/cloudwatch-alarms.ts; this module only sees their answers.
+ * in src/aws/cloudwatch-alarms.ts; this module only sees their answers (the history reader is
+ * passed in).
  *
  * bake-time follows AWS's own meaning (AppConfig, CodeDeploy): the alarms must have stayed out of
  * ALARM for that long. INSUFFICIENT_DATA is not ALARM; it neither stops a ramp nor vouches for it
  * beyond that, and the summary lists such alarms.
  */
+import type { AlarmHistory } from '../aws/cloudwatch-alarms.js'
 import type { AlarmReading, AlarmSpec, AlarmStatus, AlarmTransition, GateVerdict } from './types.js'
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; error: string }
@@ -113,25 +115,29 @@ export function clearSince(
   return new Date(exits.length === 0 ? windowStart : Math.max(...exits))
 }
 
-/** Parses one DescribeAlarmHistory item's HistoryData (`{"oldState":{"stateValue":…},…}`). */
-export function parseTransition(
-  at: Date,
-  historyData: string | undefined,
-  summary: string | undefined
-): AlarmTransition {
-  const state = (v: unknown): AlarmTransition['from'] =>
-    v === 'OK' || v === 'ALARM' || v === 'INSUFFICIENT_DATA' ? v : undefined
-  try {
-    const data = JSON.parse(historyData ?? '') as {
-      oldState?: { stateValue?: unknown }
-      newState?: { stateValue?: unknown }
+/**
+ * Each alarm with the time since which it has been out of ALARM, reading the history only of
+ * those that changed state within bake-time. Without cloudwatch:DescribeAlarmHistory (the reader
+ * answers undefined) the last state change counts instead (a step can then only wait longer,
+ * never sooner), and the history is not asked for again.
+ */
+export async function readAlarmReadings(
+  history: AlarmHistory,
+  alarms: AlarmStatus[],
+  bakeTimeMs: number,
+  now: Date
+): Promise<{ readings: AlarmReading[]; historyDenied: boolean }> {
+  let historyDenied = false
+  const readings: AlarmReading[] = []
+  for (const alarm of alarms) {
+    let transitions: AlarmTransition[] | undefined
+    if (needsHistory(alarm, bakeTimeMs, now) && !historyDenied) {
+      transitions = await history(alarm, new Date(now.getTime() - bakeTimeMs), now)
+      historyDenied = transitions === undefined
     }
-    return { at, from: state(data.oldState?.stateValue), to: state(data.newState?.stateValue) }
-  } catch {
-    // HistorySummary reads "Alarm updated from OK to ALARM".
-    const m = /from (\w+) to (\w+)/.exec(summary ?? '')
-    return { at, from: state(m?.[1]), to: state(m?.[2]) }
+    readings.push({ ...alarm, clearSince: clearSince(alarm, transitions, bakeTimeMs, now) })
   }
+  return { readings, historyDenied }
 }
 
 /** The gate's verdict from every alarm's reading. */

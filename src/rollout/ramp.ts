@@ -82,6 +82,11 @@ export function percentWeights(greenPercent: number): Weights {
   return { blue: blue / d, green: greenPercent / d }
 }
 
+/** Do two weights send the same share to green (3:1 and 6:2)? */
+export function sameWeights(a: Weights, b: Weights): boolean {
+  return a.blue * b.green === a.green * b.blue
+}
+
 /** Compares the green share of `w` with `percent`: −1 below, 0 equal, 1 above (exact). */
 export function compareGreen(w: Weights, percent: number): -1 | 0 | 1 {
   const lhs = 100 * w.green

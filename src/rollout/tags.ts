@@ -137,10 +137,14 @@ function readState(tags: Record<string, string>): RolloutState {
 
   const markKind = get(ROLLOUT_TAGS.mark)
   let mark: RolloutMark | undefined
-  if (markKind === 'rolled-back' || markKind === 'held') {
+  if (markKind === 'rolled-back' || markKind === 'held' || markKind === 'stopped') {
     mark = { kind: markKind, at: date(ROLLOUT_TAGS.markAt), alarm: get(ROLLOUT_TAGS.markAlarm) }
   } else if (markKind !== '') {
-    throw new Unreadable(ROLLOUT_TAGS.mark, markKind, "must be empty, 'rolled-back' or 'held'")
+    throw new Unreadable(
+      ROLLOUT_TAGS.mark,
+      markKind,
+      "must be empty, 'rolled-back', 'held' or 'stopped'"
+    )
   }
 
   const deploymentText = get(ROLLOUT_TAGS.deployment)

@@ -4,6 +4,7 @@
  * encodes the state, gate.ts judges the alarms and decide.ts turns all of it into a decision.
  * Nothing here touches the network or the clock: callers pass `now`.
  */
+import type { AlarmQuery, AlarmStatus } from '../aws/cloudwatch-alarms.js'
 import type { Weights } from '../inputs.js'
 
 /** A ramp as the operator wrote it: green percentages, one way, ending at 100 (or 0). */
@@ -28,11 +29,14 @@ export interface RunInfo {
   actor: string | undefined
 }
 
-/** A stop the alarm gate put on the ramp. */
+/**
+ * A stop put on the ramp: by the alarm gate (rolled back, held), or by a publish outside the
+ * ramp that changed the traffic (stopped; the run and actor of that publish are the state's).
+ */
 export interface RolloutMark {
-  kind: 'rolled-back' | 'held'
+  kind: 'rolled-back' | 'held' | 'stopped'
   at: Date
-  /** The alarm that stopped it (as far as tag characters allow). */
+  /** The alarm that stopped it (as far as tag characters allow); empty for `stopped`. */
   alarm: string
 }
 
@@ -62,30 +66,10 @@ export type StoredRollout =
 // ---------------------------------------------------------------------------------------------
 // Alarms
 
-export type AlarmStateValue = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA'
+export type { AlarmStateValue, AlarmStatus, AlarmTransition } from '../aws/cloudwatch-alarms.js'
 
 /** How the operator named the alarms that gate a rollout (rollback-alarms). */
-export type AlarmSpec =
-  | { kind: 'name'; name: string; region: string | undefined }
-  | { kind: 'prefix'; prefix: string; region: string | undefined }
-
-/** One CloudWatch alarm as DescribeAlarms reports it. */
-export interface AlarmStatus {
-  name: string
-  type: 'metric' | 'composite'
-  region: string
-  state: AlarmStateValue
-  reason: string
-  /** When StateValue last changed (StateTransitionedTimestamp, else StateUpdatedTimestamp). */
-  since: Date
-}
-
-/** A state change from DescribeAlarmHistory (HistoryItemType StateUpdate). */
-export interface AlarmTransition {
-  at: Date
-  from: AlarmStateValue | undefined
-  to: AlarmStateValue | undefined
-}
+export type AlarmSpec = AlarmQuery
 
 /** An alarm with the time since which it has certainly been out of ALARM (for bake-time). */
 export interface AlarmReading extends AlarmStatus {
@@ -161,10 +145,22 @@ export type RampAction =
       dueAt: Date
       record: RolloutState | undefined
     }
-  /** The ramp reached its last step or was rolled back: left alone. */
-  | { kind: 'finished'; outcome: 'complete' | 'rolled-back'; record: RolloutState }
-  /** An alarm is in ALARM: publish 1:0, record the rolled-back mark, fail the job. */
-  | { kind: 'rollback'; weights: Weights; record: RolloutState; firing: AlarmReading[] }
+  /**
+   * The ramp reached its last step, was rolled back, or a publish outside it stopped it: left
+   * alone.
+   */
+  | { kind: 'finished'; outcome: 'complete' | 'rolled-back' | 'stopped'; record: RolloutState }
+  /**
+   * An alarm is in ALARM (`alarm`), or a previous run recorded a rollback but died before the
+   * traffic was all blue (`finish`): publish 1:0, record the rolled-back mark, fail the job.
+   */
+  | {
+      kind: 'rollback'
+      reason: 'alarm' | 'finish'
+      weights: Weights
+      record: RolloutState
+      firing: AlarmReading[]
+    }
   /** An alarm is in ALARM and on-alarm is hold: keep the ratio, record the mark, fail the job. */
   | { kind: 'hold'; record: RolloutState; firing: AlarmReading[] }
   /** A ramp that has not started does not start while an alarm is in ALARM: fail the job. */

@@ -42,6 +42,11 @@ import {
   UpdateFunctionConfigurationCommand
 } from '@aws-sdk/client-lambda'
 import {
+  CloudWatchClient,
+  DescribeAlarmHistoryCommand,
+  DescribeAlarmsCommand
+} from '@aws-sdk/client-cloudwatch'
+import {
   ChangeResourceRecordSetsCommand,
   GetChangeCommand,
   ListHostedZonesByNameCommand,
@@ -54,7 +59,9 @@ import type { Context } from '../../../src/context.js'
 import { parseInputs, type PublishRequest, type RawInputs } from '../../../src/inputs.js'
 import { memoryLogger } from '../../../src/log.js'
 import { publish } from '../../../src/publish/index.js'
+import { publishRamp } from '../../../src/publish/ramp.js'
 import { newReport, type Report } from '../../../src/report.js'
+import type { AlarmBoard } from './alarms.js'
 import type { FaultKind } from './faults.js'
 import { GLOBAL_REGION, type AwsModel, type CallRecord } from './model.js'
 import { checkInvariant, formatViolation, type InvariantSpec, type Violation } from './serving.js'
@@ -88,7 +95,9 @@ export const IMPLEMENTED = new Set([
   'AttachRolePolicyCommand',
   'ListAttachedRolePoliciesCommand',
   'ListServerCertificatesCommand',
-  'GetServerCertificateCommand'
+  'GetServerCertificateCommand',
+  'DescribeAlarmsCommand',
+  'DescribeAlarmHistoryCommand'
 ])
 
 /**
@@ -127,14 +136,19 @@ function commandName(call: { args: unknown[] }): string {
 export interface Mocks {
   /** Commands publish sent that the model does not implement (the test must fail on these). */
   unimplemented(): string[]
+  /** Every command sent since the last reset (reads too), by client, in order per client. */
+  commands(): string[]
   /** Lambda@Edge / ACM commands sent from a client in a region other than us-east-1. */
   wrongRegion: string[]
   reset(): void
   restore(): void
 }
 
-/** Mocks every client class; the handlers ask `model()` so a test can swap the world. */
-export function installMocks(model: () => AwsModel): Mocks {
+/**
+ * Mocks every client class; the handlers ask `model()` so a test can swap the world, and
+ * `alarms()` (when given) for CloudWatch alarms.
+ */
+export function installMocks(model: () => AwsModel, alarms?: () => AlarmBoard): Mocks {
   const notImplemented = (): never => {
     throw new Error('model does not implement this command (see Mocks.unimplemented())')
   }
@@ -288,13 +302,25 @@ export function installMocks(model: () => AwsModel): Mocks {
       later(() => model().getServerCertificate(i))
     )
 
-  const stubs = [cf, r53, acm, lambda, iam]
+  const cw = mockClient(CloudWatchClient)
+  cw.onAnyCommand().callsFake(notImplemented)
+  if (alarms !== undefined) {
+    cw.on(DescribeAlarmsCommand).callsFake((i: DescribeAlarmsCommand['input']) =>
+      later(() => alarms().describeAlarms(i))
+    )
+    cw.on(DescribeAlarmHistoryCommand).callsFake((i: DescribeAlarmHistoryCommand['input']) =>
+      later(() => alarms().describeAlarmHistory(i))
+    )
+  }
+
+  const stubs = [cf, r53, acm, lambda, iam, cw]
   return {
     wrongRegion,
     unimplemented: () =>
       [...new Set(stubs.flatMap((s) => s.calls().map(commandName)))].filter(
         (n) => !IMPLEMENTED.has(n)
       ),
+    commands: () => stubs.flatMap((s) => s.calls().map(commandName)),
     reset: () => {
       for (const s of stubs) s.resetHistory()
       wrongRegion.length = 0
@@ -311,8 +337,19 @@ export interface ModelContext extends Context {
   log: Context['log'] & { lines: string[] }
 }
 
+/** The run's facts the model runs pass (the actor and commit a rollout records). */
+export const GITHUB_RUN = {
+  actor: 'octocat',
+  sha: '0123456789abcdef0123456789abcdef01234567',
+  repository: 'deep/site'
+}
+
 /** A Context whose clients are the mocked SDK clients, clock and sleep driven by the model. */
-export function modelContext(model: AwsModel, request: PublishRequest): ModelContext {
+export function modelContext(
+  model: AwsModel,
+  request: PublishRequest,
+  runUrl = RUN_URL
+): ModelContext {
   return {
     clients: createClients({ region: request.region, maxAttempts: 1 }),
     log: memoryLogger(),
@@ -323,8 +360,14 @@ export function modelContext(model: AwsModel, request: PublishRequest): ModelCon
       await Promise.resolve()
       model.advance(ms)
     },
-    runUrl: RUN_URL
+    runUrl,
+    github: GITHUB_RUN
   }
+}
+
+/** publish, or a ramp run when the request has a ramp (as the action dispatches them). */
+export function runCommand(request: PublishRequest, ctx: Context): Promise<void> {
+  return request.ramp === undefined ? publish(request, ctx) : publishRamp(request, ctx)
 }
 
 /**
@@ -398,6 +441,8 @@ export interface RunOptions {
   spec?: InvariantSpec | undefined
   /** Mutating call k (1-based within this run) fails with the given fault. */
   faults?: [number, FaultKind][]
+  /** The workflow run's URL (default RUN_URL). */
+  runUrl?: string
 }
 
 export interface RunResult {
@@ -418,7 +463,7 @@ export async function runPublish(
   options: RunOptions = {}
 ): Promise<RunResult> {
   const request = publishRequest(raw)
-  const ctx = modelContext(model, request)
+  const ctx = modelContext(model, request, options.runUrl)
   const violations: Violation[] = []
   const { spec } = options
   mocks.reset()
@@ -430,7 +475,7 @@ export async function runPublish(
   let error: unknown = undefined
   try {
     await drive(
-      () => publish(request, ctx),
+      () => runCommand(request, ctx),
       (ms) => {
         model.advance(ms)
       }
@@ -467,7 +512,9 @@ export async function runPublishInterleaved(
   calls: CallRecord[]
   violations: Violation[]
   unimplemented: string[]
+  reports: [Report, Report] | undefined
 }> {
+  let reports: [Report, Report] | undefined
   const a = publishRequest(first)
   const b = publishRequest(second)
   const violations: Violation[] = []
@@ -492,10 +539,13 @@ export async function runPublishInterleaved(
   try {
     const errors = await drive(
       async (): Promise<[unknown, unknown]> => {
-        const runA = settle(publish(a, modelContext(model, a)))
+        const ctxA = modelContext(model, a)
+        const ctxB = modelContext(model, b)
+        reports = [ctxA.report, ctxB.report]
+        const runA = settle(runCommand(a, ctxA))
         // The second run starts once the first is held (or has finished without being held).
         await Promise.race([heldSignal, runA])
-        const errorB = await settle(publish(b, modelContext(model, b)))
+        const errorB = await settle(runCommand(b, ctxB))
         release()
         const errorA = await runA
         return [errorA, errorB]
@@ -504,7 +554,13 @@ export async function runPublishInterleaved(
         model.advance(ms)
       }
     )
-    return { errors, calls: model.runCalls(), violations, unimplemented: mocks.unimplemented() }
+    return {
+      errors,
+      calls: model.runCalls(),
+      violations,
+      unimplemented: mocks.unimplemented(),
+      reports
+    }
   } finally {
     stop()
     release()
