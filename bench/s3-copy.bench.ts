@@ -106,7 +106,7 @@ test(`bucket copy throughput against a raw CopyObject loop (${N} objects)`, asyn
     await createBucket(green)
     const ctx = makeCtx()
     let copyMs = 0
-    const group = ctx.log.group
+    const group = ctx.log.group.bind(ctx.log)
     ctx.log.group = async (title, fn) => {
       const start = performance.now()
       try {

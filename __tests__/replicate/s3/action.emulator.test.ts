@@ -129,9 +129,9 @@ test('without tables, buckets or resources, replicate covers both kinds it can p
   expect(JSON.parse(fn?.environment.BLUEGREEN_TABLE_MAP ?? '{}')).toEqual({
     DeepStageTodoboth0001: 'DeepProdTodoboth0002'
   })
-  expect(Object.keys(JSON.parse(fn?.environment.BLUEGREEN_BUCKET_MAP ?? '{}'))).toEqual([
-    'deep.stage.public.both0001'
-  ])
+  expect(
+    Object.keys(JSON.parse(fn?.environment.BLUEGREEN_BUCKET_MAP ?? '{}') as Record<string, unknown>)
+  ).toEqual(['deep.stage.public.both0001'])
   const role = await getRole(clients().iam, own.roleName, { inlinePolicyName: own.policyName })
   const sids = (
     JSON.parse(role?.inlinePolicy ?? '{}') as { Statement: { Sid: string }[] }
