@@ -27,7 +27,18 @@ export interface AwsCall {
   path: string
   /** HTTP status of moto's answer. */
   status: number
+  /** The region of the SigV4 credential scope (`us-east-1`). */
+  region: string
+  /** The query string, as sent (`?WithTags`, `?list-type=2`). */
+  query: string
+  /** The request body as text, cut at BODY_LIMIT characters (an IAM test reads names from it). */
+  body: string
+  /** The request headers, without Authorization (S3 names a copy's source in one). */
+  headers: IncomingHttpHeaders
 }
+
+/** How much of a request body a recorded call keeps. */
+export const BODY_LIMIT = 16 * 1024 * 1024
 
 /** What identify() needs of a request. */
 export interface RequestFacts {
@@ -160,6 +171,15 @@ function signingName(headers: IncomingHttpHeaders): string | undefined {
   )?.[1]
 }
 
+/** The region of the credential scope (empty when the request is not signed). */
+function signingRegion(headers: IncomingHttpHeaders): string {
+  return (
+    /Credential=[^/]+\/\d+\/([^/]+)\/[^/]+\/aws4_request/.exec(
+      header(headers, 'authorization')
+    )?.[1] ?? ''
+  )
+}
+
 /** The service and operation a request calls, or undefined when it is not an AWS API call. */
 export function identify(req: RequestFacts): { service: string; operation: string } | undefined {
   const signing = signingName(req.headers)
@@ -199,6 +219,10 @@ function decodeURIComponentSafe(path: string): string {
   } catch {
     return path
   }
+}
+
+function withoutAuthorization(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => name !== 'authorization'))
 }
 
 export interface RecordingProxy {
@@ -249,12 +273,17 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
         },
         (answer) => {
           if (called !== undefined) {
+            const url = new URL(facts.url, 'http://emulator')
             calls.push({
               ...called,
               action: `${called.service}:${called.operation}`,
               method: facts.method,
-              path: new URL(facts.url, 'http://emulator').pathname,
-              status: answer.statusCode ?? 0
+              path: url.pathname,
+              status: answer.statusCode ?? 0,
+              region: signingRegion(facts.headers),
+              query: url.search,
+              body: body.subarray(0, BODY_LIMIT).toString('utf8'),
+              headers: withoutAuthorization(facts.headers)
             })
           }
           const send = (): void => {
