@@ -8,6 +8,11 @@ import type { PublishState } from '../report.js'
 export type { PublishState } from '../report.js'
 export type Colour = 'blue' | 'green'
 export type DistKey = 'blue' | 'green' | 'router'
+/** What serves a hostname: a colour, the router's edge function, or a distribution not ours. */
+export type ServedBy = Colour | 'router' | 'other'
+
+/** The resource of a row about a router this run has not created yet (apply names it after). */
+export const NEW_ROUTER = '(new router)'
 
 /**
  * What the router distribution does: `edge` = the router shape with the desired edge version on
@@ -252,6 +257,11 @@ export interface Plan {
   /** A Route53 AccessDenied on a record write may fall back to manual (dns: auto). */
   dnsFallback: boolean
   waitTimeoutMs: number
+  /**
+   * Who serves D, B1 and G2 as read (undefined: nobody, or a disabled holder) and once this
+   * plan is carried out (manual DNS phase 1: the router-free state it stops at).
+   */
+  serving: { before: Record<string, ServedBy | undefined>; after: Record<string, ServedBy> }
 }
 
 export interface ApplyResult {
