@@ -155,6 +155,16 @@ describe('bad input names the input, the value and the rule', () => {
     ['buckets unknown kind marker', { buckets: 'secret:blue-b=green-b' }, 'buckets'],
     ['buckets non-DEEP name without a partner', { buckets: 'my-bucket' }, 'buckets'],
     ['resources unknown kind', { resources: 'tables,queues' }, 'resources'],
+    [
+      'resources leaves out the tables listed',
+      { tables: 'Todo', resources: 'buckets' },
+      'resources'
+    ],
+    [
+      'resources leaves out the buckets listed',
+      { buckets: 'private:b-1=g-1', resources: 'tables' },
+      'resources'
+    ],
     ['overwrite-green yes', { 'overwrite-green': 'yes' }, 'overwrite-green'],
     ['replay-over-green-writes 1', { 'replay-over-green-writes': '1' }, 'replay-over-green-writes']
   ]
@@ -341,6 +351,31 @@ describe('environments, names and defaults', () => {
         resources: 'S3, DynamoDB'
       })
     ).toMatchObject({ resources: { tables: true, buckets: true } })
+  })
+
+  it('without resources, replicate covers the kinds tables and buckets list, or both when neither lists any', () => {
+    const refs = { command: 'replicate prepare', blue: 'stage:abcd1234', green: 'prod:wxyz0987' }
+    expect(parseInputs({ ...refs, tables: 'Todo' })).toMatchObject({
+      resources: { tables: true, buckets: false }
+    })
+    expect(parseInputs({ ...refs, buckets: 'private:b-1=g-1' })).toMatchObject({
+      resources: { tables: false, buckets: true }
+    })
+    expect(parseInputs({ ...refs, tables: 'Todo', buckets: 'private:b-1=g-1' })).toMatchObject({
+      resources: { tables: true, buckets: true }
+    })
+    // publish with data-replicate passes the ignore lists on to replication.
+    expect(
+      parseInputs({
+        ...refs,
+        command: 'publish',
+        'domain-name': 'www.deep.mg',
+        'private-ignore': 'temp\ncache/'
+      })
+    ).toMatchObject({
+      privateIgnore: ['temp', 'cache/'],
+      resources: { tables: true, buckets: true }
+    })
   })
 
   it('parses replicate repair, and the two opt-ins of replicate (off unless set)', () => {

@@ -97,13 +97,16 @@ interface CommonRequest {
   tables: TableSpec[]
   /** Total scan segments of the backfill (replicate prepare, and publish with data-replicate). */
   segments: number
+  /** Bucket pairs to replicate; empty means DEEP's private and public buckets of blue and green. */
+  buckets: BucketSpec[]
   /**
-   * Bucket pairs to replicate; empty (or absent, in requests built by code) means DEEP's private
-   * and public buckets of blue and green.
+   * What replicate covers. Unset: the kinds that `tables` / `buckets` list, or both when neither
+   * lists any (each kind where it can be paired).
    */
-  buckets?: BucketSpec[]
-  /** What replicate covers: tables, buckets, or both (the default, also when absent). */
-  resources?: Resources
+  resources: Resources
+  /** Ignore lists of the private and public buckets (patterns, or one file of the repository). */
+  privateIgnore: string[]
+  publicIgnore: string[]
 }
 
 /** The kinds of data replicate covers (`resources`). */
@@ -161,8 +164,6 @@ export interface DeploymentRequest {
 export interface ReplicateRequest extends CommonRequest {
   command: 'replicate'
   action: ReplicateAction
-  privateIgnore: string[]
-  publicIgnore: string[]
   /** The one segment this job scans (matrix sharing); undefined: all of them. */
   segment: number | undefined
   /** prepare may copy into green tables that hold items (and removes the keys blue lacks). */
@@ -526,7 +527,9 @@ export function parseInputs(raw: RawInputs, options: ParseOptions = {}): Request
     tables: parsed.tables ?? [],
     segments,
     buckets: parsed.buckets ?? [],
-    resources: parsed.resources ?? { tables: true, buckets: true }
+    resources: resolveResources(parsed, has, fail),
+    privateIgnore: parsed['private-ignore'] ?? [],
+    publicIgnore: parsed['public-ignore'] ?? []
   }
   if (valid('wait-timeout') && common.waitTimeoutMs === 0)
     fail('wait-timeout', 'must be longer than 0s')
@@ -560,12 +563,34 @@ export function parseInputs(raw: RawInputs, options: ParseOptions = {}): Request
     blue: parsed.blue as EnvRef,
     green: parsed.green as EnvRef,
     ...common,
-    privateIgnore: parsed['private-ignore'] ?? [],
-    publicIgnore: parsed['public-ignore'] ?? [],
     segment: parsed.segment,
     overwriteGreen: parsed['overwrite-green'] ?? false,
     replayOverGreenWrites: parsed['replay-over-green-writes'] ?? false
   }
+}
+
+/**
+ * `resources` as given, or the kinds `tables` and `buckets` list (both when neither does). A
+ * kind that is listed but left out of `resources` is an error.
+ */
+function resolveResources(
+  parsed: Parsed,
+  has: (n: InputName) => boolean,
+  fail: (input: InputName, message: string) => void
+): Resources {
+  const listed = { tables: has('tables'), buckets: has('buckets') }
+  const given = parsed.resources
+  if (given === undefined) {
+    return listed.tables === listed.buckets ? { tables: true, buckets: true } : listed
+  }
+  for (const kind of ['tables', 'buckets'] as const) {
+    if (listed[kind] && !given[kind])
+      fail(
+        'resources',
+        `leaves out ${kind}, but \`${kind}\` lists some: add ${kind}, or empty \`${kind}\``
+      )
+  }
+  return given
 }
 
 function sameEnv(a: EnvRef, b: EnvRef): boolean {

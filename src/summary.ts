@@ -58,7 +58,8 @@ function tables(report: Report): TableSection[] {
     out.push({
       key: 'replication',
       title: 'Replication',
-      header: ['blue table', 'green table', 'phase', 'progress', 'note'],
+      // A row is a table, or a bucket (s3://name).
+      header: ['blue', 'green', 'phase', 'progress', 'note'],
       rows: report.tables.map((t) => [
         t.blue,
         t.green,

@@ -43,6 +43,9 @@ export function request(
     wait: true,
     waitTimeoutMs: 60_000,
     tables: [],
+    // The table tests replicate tables only (the bucket tests set their own).
+    buckets: [],
+    resources: { tables: true, buckets: false },
     privateIgnore: [],
     publicIgnore: [],
     segments: 3,

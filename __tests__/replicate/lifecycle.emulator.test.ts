@@ -412,12 +412,3 @@ test('a prepare killed between turning the stream on and recording T0 still owns
   await replicate(request('terminate', refs), makeCtx(), OPTIONS)
   expect((await describeTable(db, 'DeepCrashTodo77770000'))?.stream.enabled).toBe(false)
 })
-
-test('S3 ignore lists, which this version cannot act on, are reported rather than silently ignored', async () => {
-  const ctx = makeCtx()
-  await replicate(request('status', { publicIgnore: ['*.map'] }), ctx, OPTIONS)
-  expect(ctx.report.warnings).toEqual([expect.stringContaining('public-ignore have no effect')])
-  const quiet = makeCtx()
-  await replicate(request('status'), quiet, OPTIONS)
-  expect(quiet.report.warnings).toEqual([])
-})

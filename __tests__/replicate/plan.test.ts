@@ -17,6 +17,7 @@ import { eventKind } from '../../src/replicate/function/dispatch.js'
 import { parseFailedBatch } from '../../src/replicate/repair.js'
 import { planRepair } from '../../src/replicate/repair.js'
 import { planStart } from '../../src/replicate/start.js'
+import { NO_DELIVERY } from '../../src/replicate/s3/discover.js'
 import { NO_LAG } from '../../src/replicate/status.js'
 import { planStop } from '../../src/replicate/stop.js'
 import { planTerminate } from '../../src/replicate/terminate.js'
@@ -85,6 +86,7 @@ function mapping(more: Partial<Mapping> = {}): Mapping {
     functionResponseTypes: ['ReportBatchItemFailures'],
     maximumRetryAttempts: -1,
     maximumRecordAgeInSeconds: MAX_RECORD_AGE_SECONDS,
+    maximumBatchingWindowInSeconds: undefined,
     ...more
   }
 }
@@ -110,6 +112,7 @@ function control(tables: TableControl[], more: Partial<ControlState> = {}): Cont
   return {
     meta: undefined,
     tables: new Map(tables.map((t) => [t.table.blue, t])),
+    buckets: new Map(),
     enabling: new Map(),
     ...more
   }
@@ -151,10 +154,13 @@ function prepared(more: Partial<ReplicationState> = {}, pair: Partial<TableFacts
 function state(more: Partial<ReplicationState> = {}): ReplicationState {
   return {
     names,
+    region: 'us-east-1',
     envs: { blue: '"b"', green: '"g"' },
     now: NOW,
     control: undefined,
     tables: [facts()],
+    buckets: [],
+    delivery: NO_DELIVERY,
     fn: undefined,
     role: undefined,
     queue: undefined,
@@ -486,12 +492,19 @@ describe('planStop and planTerminate', () => {
     const s = prepared({
       mappings: [mapping(), mapping({ uuid: 'm-2', eventSourceArn: other, state: 'Deleting' })]
     })
-    expect(planStop(s, { only: undefined }).steps.map((x) => [x.kind, x.resource])).toEqual([
+    expect(
+      planStop(s, { only: undefined, tables: true, buckets: true }).steps.map((x) => [
+        x.kind,
+        x.resource
+      ])
+    ).toEqual([
       ['mapping-delete', BLUE],
       ['mapping-wait-gone', 'Other']
     ])
-    expect(kinds(planStop(s, { only: new Set(['Other']) }))).toEqual(['mapping-wait-gone'])
-    expect(planStop(state(), { only: undefined }).notes).toEqual([
+    expect(kinds(planStop(s, { only: new Set(['Other']), tables: true, buckets: true }))).toEqual([
+      'mapping-wait-gone'
+    ])
+    expect(planStop(state(), { only: undefined, tables: true, buckets: true }).notes).toEqual([
       'No replication mapping to remove.'
     ])
   })

@@ -285,7 +285,8 @@ describe('status math', () => {
       bisectBatchOnFunctionError: true,
       functionResponseTypes: ['ReportBatchItemFailures'],
       maximumRetryAttempts: -1,
-      maximumRecordAgeInSeconds: 43200
+      maximumRecordAgeInSeconds: 43200,
+      maximumBatchingWindowInSeconds: undefined
     }
     const behind = tableStatus('b', 'g', streaming, mapping, now, { kind: 'age', ms: 125_400 })
     expect(behind.row.progress).toBe(99)

@@ -102,3 +102,30 @@ def _get_notification_with_eventbridge(self):
 
 
 s3_responses.S3Response.get_bucket_notification = _get_notification_with_eventbridge
+
+
+# --- An SQS event source mapping leaves the queue's messages to Lambda's poller ---------------
+# AWS: Lambda polls the queue, invokes the function with a batch, and deletes the messages the
+# function did not report as failed. moto runs that inline on every SendMessage: it receives the
+# batch (counting a receive, which moves messages to the dead-letter queue after
+# maxReceiveCount), tries to run the function in docker, and cannot. Here the messages stay in
+# the queue, unreceived, for the tests to deliver to the handler as Lambda's poller would.
+from moto.sqs import models as sqs_models  # noqa: E402
+
+
+class _PolledByLambda(dict):
+    """The queue's mappings, kept (create, get and delete use them) but never invoked inline."""
+
+    def items(self):  # type: ignore[override]
+        return iter(())
+
+
+_queue_init = sqs_models.Queue.__init__
+
+
+def _queue_init_polled(self, *args, **kwargs):
+    _queue_init(self, *args, **kwargs)
+    self.lambda_event_source_mappings = _PolledByLambda(self.lambda_event_source_mappings)
+
+
+sqs_models.Queue.__init__ = _queue_init_polled

@@ -107,8 +107,12 @@ export function createClients(options: ClientOptions): Clients {
     },
     // Path-style addressing: DEEP's bucket names have dots, which virtual-hosted addressing cannot
     // carry over TLS (S3 falls back to path-style for them anyway); one style for every bucket.
+    // A bucket in another region answers 301 with its region: the SDK follows it.
     s3In(r: string) {
-      return lazy(`s3:${r}`, () => new S3Client({ ...config(r), forcePathStyle: true }))
+      return lazy(
+        `s3:${r}`,
+        () => new S3Client({ ...config(r), forcePathStyle: true, followRegionRedirects: true })
+      )
     },
     get eventbridge() {
       return lazy('eventbridge', () => new EventBridgeClient(config(region)))

@@ -1,7 +1,7 @@
 /**
  * CloudWatch adapter for `replicate status`: the replication function's IteratorAge, Lambda's own
- * measure of how far behind the newest stream record it is on its slowest shard. One read-only
- * call (GetMetricStatistics).
+ * measure of how far behind the newest stream record it is on its slowest shard, and a bucket's
+ * object count (the total of a copy). Read-only calls (GetMetricStatistics).
  */
 import { GetMetricStatisticsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 
@@ -38,4 +38,37 @@ export async function latestIteratorAge(
     if (newest === undefined || at > newest.at) newest = { at, max: point.Maximum }
   }
   return newest?.max
+}
+
+/**
+ * The number of objects in a bucket as CloudWatch last counted them (AWS/S3 NumberOfObjects,
+ * a daily storage metric, all storage classes); undefined when there is no datapoint in the last
+ * three days.
+ */
+export async function bucketObjectCount(
+  cloudwatch: CloudWatchClient,
+  bucket: string,
+  now: Date
+): Promise<number | undefined> {
+  const out = await cloudwatch.send(
+    new GetMetricStatisticsCommand({
+      Namespace: 'AWS/S3',
+      MetricName: 'NumberOfObjects',
+      Dimensions: [
+        { Name: 'BucketName', Value: bucket },
+        { Name: 'StorageType', Value: 'AllStorageTypes' }
+      ],
+      StartTime: new Date(now.getTime() - 3 * 86_400_000),
+      EndTime: now,
+      Period: 86_400,
+      Statistics: ['Average']
+    })
+  )
+  let newest: { at: number; value: number } | undefined
+  for (const point of out.Datapoints ?? []) {
+    if (point.Timestamp === undefined || point.Average === undefined) continue
+    const at = point.Timestamp.getTime()
+    if (newest === undefined || at > newest.at) newest = { at, value: point.Average }
+  }
+  return newest === undefined ? undefined : Math.round(newest.value)
 }

@@ -42,6 +42,7 @@ export interface Rule {
 export interface Target {
   id: string
   arn: string
+  deadLetterArn: string | undefined
 }
 
 function notFound(error: unknown): boolean {
@@ -120,7 +121,8 @@ export async function listTargets(eb: EventBridgeClient, rule: string): Promise<
         ...(token === undefined ? {} : { NextToken: token })
       })
     )
-    for (const t of out.Targets ?? []) targets.push({ id: t.Id ?? '', arn: t.Arn ?? '' })
+    for (const t of out.Targets ?? [])
+      targets.push({ id: t.Id ?? '', arn: t.Arn ?? '', deadLetterArn: t.DeadLetterConfig?.Arn })
     token = out.NextToken
   } while (token !== undefined)
   return targets

@@ -19,7 +19,9 @@ import {
   paginateListVersionsByFunction,
   waitUntilFunctionActiveV2,
   waitUntilFunctionUpdatedV2,
+  type CreateEventSourceMappingCommandInput,
   type EventSourceMappingConfiguration,
+  type UpdateEventSourceMappingCommandInput,
   type LambdaClient,
   type Runtime
 } from '@aws-sdk/client-lambda'
@@ -297,6 +299,7 @@ export interface Mapping {
   functionResponseTypes: string[]
   maximumRetryAttempts: number | undefined
   maximumRecordAgeInSeconds: number | undefined
+  maximumBatchingWindowInSeconds: number | undefined
 }
 
 export function toMapping(m: EventSourceMappingConfiguration): Mapping {
@@ -314,7 +317,8 @@ export function toMapping(m: EventSourceMappingConfiguration): Mapping {
     bisectBatchOnFunctionError: m.BisectBatchOnFunctionError,
     functionResponseTypes: [...(m.FunctionResponseTypes ?? [])],
     maximumRetryAttempts: m.MaximumRetryAttempts,
-    maximumRecordAgeInSeconds: m.MaximumRecordAgeInSeconds
+    maximumRecordAgeInSeconds: m.MaximumRecordAgeInSeconds,
+    maximumBatchingWindowInSeconds: m.MaximumBatchingWindowInSeconds
   }
 }
 
@@ -401,21 +405,16 @@ export async function createStreamMapping(
   settings: StreamMappingSettings,
   propagation: PropagationOptions
 ): Promise<Mapping> {
-  const out = await whileIamPropagates(
-    () =>
-      lambda.send(
-        new CreateEventSourceMappingCommand({
-          FunctionName: spec.functionName,
-          EventSourceArn: spec.eventSourceArn,
-          Enabled: true,
-          StartingPosition: spec.startingPosition,
-          ...settingsInput(settings)
-        })
-      ),
-    DESTINATION_NOT_READY,
+  return createMapping(
+    lambda,
+    {
+      FunctionName: spec.functionName,
+      EventSourceArn: spec.eventSourceArn,
+      StartingPosition: spec.startingPosition,
+      ...settingsInput(settings)
+    },
     propagation
   )
-  return toMapping(out)
 }
 
 /** Sets the settings of an existing mapping, and enables it when `enable` (a Disabled one). */
@@ -425,13 +424,37 @@ export async function updateStreamMapping(
   settings: StreamMappingSettings,
   options: { enable: boolean } & PropagationOptions
 ): Promise<Mapping> {
+  return updateMapping(lambda, uuid, settingsInput(settings), options)
+}
+
+/** CreateEventSourceMapping (enabled), retried while the role's new permissions propagate. */
+async function createMapping(
+  lambda: LambdaClient,
+  input: CreateEventSourceMappingCommandInput,
+  propagation: PropagationOptions
+): Promise<Mapping> {
+  const out = await whileIamPropagates(
+    () => lambda.send(new CreateEventSourceMappingCommand({ ...input, Enabled: true })),
+    DESTINATION_NOT_READY,
+    propagation
+  )
+  return toMapping(out)
+}
+
+/** UpdateEventSourceMapping with `settings` (and Enabled when `enable`), retried likewise. */
+async function updateMapping(
+  lambda: LambdaClient,
+  uuid: string,
+  settings: Omit<UpdateEventSourceMappingCommandInput, 'UUID' | 'Enabled'>,
+  options: { enable: boolean } & PropagationOptions
+): Promise<Mapping> {
   const out = await whileIamPropagates(
     () =>
       lambda.send(
         new UpdateEventSourceMappingCommand({
           UUID: uuid,
           ...(options.enable ? { Enabled: true } : {}),
-          ...settingsInput(settings)
+          ...settings
         })
       ),
     DESTINATION_NOT_READY,
@@ -501,4 +524,61 @@ export async function waitMappingGone(
     timeoutMs: wait.timeoutMs ?? 300_000,
     what: `event source mapping ${uuid} to be deleted`
   })
+}
+
+/** The settings of a mapping that reads an SQS queue. */
+export interface QueueMappingSettings {
+  batchSize: number
+  /** Seconds Lambda gathers messages before it invokes (0: at once). */
+  maximumBatchingWindowInSeconds: number
+  reportBatchItemFailures: boolean
+}
+
+function queueSettingsInput(s: QueueMappingSettings) {
+  return {
+    BatchSize: s.batchSize,
+    MaximumBatchingWindowInSeconds: s.maximumBatchingWindowInSeconds,
+    FunctionResponseTypes: s.reportBatchItemFailures ? ['ReportBatchItemFailures' as const] : []
+  }
+}
+
+/** True when the queue mapping already has these settings. */
+export function hasQueueSettings(m: Mapping, s: QueueMappingSettings): boolean {
+  return (
+    m.batchSize === s.batchSize &&
+    (m.maximumBatchingWindowInSeconds ?? 0) === s.maximumBatchingWindowInSeconds &&
+    m.functionResponseTypes.includes('ReportBatchItemFailures') === s.reportBatchItemFailures
+  )
+}
+
+/**
+ * Attaches `functionName` to an SQS queue (no starting position: the mapping reads whatever the
+ * queue holds). Lambda checks that the function's role may receive from the queue; a policy
+ * written seconds ago may not be visible yet.
+ */
+export async function createQueueMapping(
+  lambda: LambdaClient,
+  spec: { functionName: string; queueArn: string },
+  settings: QueueMappingSettings,
+  propagation: PropagationOptions
+): Promise<Mapping> {
+  return createMapping(
+    lambda,
+    {
+      FunctionName: spec.functionName,
+      EventSourceArn: spec.queueArn,
+      ...queueSettingsInput(settings)
+    },
+    propagation
+  )
+}
+
+/** Sets the settings of a queue mapping, and enables it when `enable` (a Disabled one). */
+export async function updateQueueMapping(
+  lambda: LambdaClient,
+  uuid: string,
+  settings: QueueMappingSettings,
+  options: { enable: boolean } & PropagationOptions
+): Promise<Mapping> {
+  return updateMapping(lambda, uuid, queueSettingsInput(settings), options)
 }

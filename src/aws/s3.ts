@@ -359,12 +359,25 @@ export async function deleteObject(s3: S3Client, bucket: string, key: string): P
 export type BucketAccess = 'ok' | 'missing' | 'forbidden'
 
 export async function bucketAccess(s3: S3Client, bucket: string): Promise<BucketAccess> {
+  return (await headBucket(s3, bucket)).access
+}
+
+/**
+ * HeadBucket: whether the bucket exists and may be read, and its region (S3 answers every
+ * HeadBucket, even one sent to another region, with `x-amz-bucket-region`).
+ */
+export async function headBucket(
+  s3: S3Client,
+  bucket: string
+): Promise<{ access: BucketAccess; region: string | undefined }> {
   try {
-    await s3.send(new HeadBucketCommand({ Bucket: bucket }))
-    return 'ok'
+    const out = await s3.send(new HeadBucketCommand({ Bucket: bucket }))
+    return { access: 'ok', region: out.BucketRegion }
   } catch (error) {
-    if (named(error, 'NotFound', 'NoSuchBucket', '404')) return 'missing'
-    if (named(error, 'Forbidden', 'AccessDenied', '403')) return 'forbidden'
+    if (named(error, 'NotFound', 'NoSuchBucket', '404'))
+      return { access: 'missing', region: undefined }
+    if (named(error, 'Forbidden', 'AccessDenied', '403'))
+      return { access: 'forbidden', region: undefined }
     throw error
   }
 }

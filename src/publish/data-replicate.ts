@@ -1,6 +1,6 @@
 /**
- * `data-replicate: true`: traffic moves only once blue's tables are replicated to green and
- * caught up. Reads the replication state once, runs what prepare and start plan from it (nothing
+ * `data-replicate: true`: traffic moves only once blue's tables and buckets are replicated to green
+ * and caught up. Reads the replication state once, runs what prepare and start plan from it (nothing
  * once done), and refuses to shift traffic while `replicate status` is below 100 % or any batch
  * of changes sits in the failure queue (Lambda gave up on it: green may miss those writes).
  *
@@ -31,10 +31,12 @@ function replicateRequest(request: PublishRequest, action: ReplicateAction): Rep
     wait: request.wait,
     waitTimeoutMs: request.waitTimeoutMs,
     tables: request.tables,
+    buckets: request.buckets,
+    resources: request.resources,
     segments: request.segments,
     segment: undefined,
-    privateIgnore: [],
-    publicIgnore: [],
+    privateIgnore: request.privateIgnore,
+    publicIgnore: request.publicIgnore,
     overwriteGreen: false,
     replayOverGreenWrites: false
   }
@@ -46,7 +48,11 @@ export async function ensureReplicationCaughtUp(
   ctx: Context
 ): Promise<void> {
   const req = replicateRequest(request, 'prepare')
-  const run = { dryRun: request.dryRun, compareSegments: request.segments }
+  const run = {
+    dryRun: request.dryRun,
+    compareSegments: request.segments,
+    waitForEvents: request.wait
+  }
   const state = await ctx.log.group('Replicate data (data-replicate: true)', async () => {
     const read = await readReplication(req, ctx, 'prepare')
     const prepare = planPrepare(read, req)
@@ -56,7 +62,8 @@ export async function ensureReplicationCaughtUp(
     if (afterPrepare.control === undefined) {
       // A dry run's prepare made nothing for start to read: show what start will do.
       ctx.report.plan.push({
-        description: 'replicate start: attach the replication function to each blue stream',
+        description:
+          "replicate start: attach the replication function to each blue stream and to the events queue of blue's buckets",
         resource: afterPrepare.names.controlTable,
         status: 'planned'
       })

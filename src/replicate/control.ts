@@ -10,6 +10,7 @@
  *                                    (ApproximateCreationDateTime) it has applied up to
  *   pk `table#T`, sk `enabling`     → prepare turned this table's stream on (written right after
  *                                    UpdateTable succeeded, with the stream's ARN)
+ * the bucket pairs' records (s3/records.ts, s3/checkpoint.ts, pk `bucket#B`),
  * and one `meta`/`meta` record naming blue, green, the function and its role, and, once a
  * publish has moved traffic to green, since when green takes writes of its own.
  */
@@ -26,6 +27,7 @@ import {
 } from '@aws-sdk/client-dynamodb'
 import type { Item } from '../aws/dynamodb.js'
 import { isConditionFailed, isNamed, isResourceNotFound } from '../aws/errors.js'
+import { parseBucketItems, type BucketControl } from './s3/records.js'
 
 export const SEGMENT_PREFIX = 'segment#'
 
@@ -107,6 +109,8 @@ export interface EnablingMarker {
 export interface ControlState {
   meta: MetaRecord | undefined
   tables: Map<string, TableControl>
+  /** Bucket pairs, by blue bucket. */
+  buckets: Map<string, BucketControl>
   /** Blue tables whose stream prepare turned on, before T0 was recorded. */
   enabling: Map<string, EnablingMarker>
 }
@@ -247,7 +251,7 @@ export function parseControl(items: readonly Record<string, AttributeValue>[]): 
     const segs = (segments.get(blue) ?? []).sort((a, b) => a.segment - b.segment)
     result.set(blue, { table, segments: segs, consumer: consumers.get(blue) })
   }
-  return { meta, tables: result, enabling }
+  return { meta, tables: result, buckets: parseBucketItems(items), enabling }
 }
 
 export async function putMeta(
@@ -385,10 +389,20 @@ export async function recordTableError(
   blue: string,
   message: string
 ): Promise<void> {
+  await appendError(client, name, { pk: tablePk(blue), sk: 'table' }, message)
+}
+
+/** Appends an error (first 1,000 characters) to the `errors` list of a control record. */
+export async function appendError(
+  client: DynamoDBClient,
+  name: string,
+  key: { pk: string; sk: string },
+  message: string
+): Promise<void> {
   await client.send(
     new UpdateItemCommand({
       TableName: name,
-      Key: { pk: { S: tablePk(blue) }, sk: { S: 'table' } },
+      Key: { pk: { S: key.pk }, sk: { S: key.sk } },
       UpdateExpression: 'SET #e = list_append(if_not_exists(#e, :empty), :m)',
       ExpressionAttributeNames: { '#e': 'errors' },
       ExpressionAttributeValues: {
@@ -439,11 +453,21 @@ export async function recordConsumer(
   blue: string,
   heartbeat: { position: string; at: string; applied: number }
 ): Promise<void> {
+  await advanceHeartbeat(client, name, { pk: tablePk(blue), sk: 'consumer' }, heartbeat)
+}
+
+/** Moves a heartbeat record's `position` forward (never back) and adds to `applied`. */
+export async function advanceHeartbeat(
+  client: DynamoDBClient,
+  name: string,
+  key: { pk: string; sk: string },
+  heartbeat: { position: string; at: string; applied: number }
+): Promise<void> {
   try {
     await client.send(
       new UpdateItemCommand({
         TableName: name,
-        Key: { pk: { S: tablePk(blue) }, sk: { S: 'consumer' } },
+        Key: { pk: { S: key.pk }, sk: { S: key.sk } },
         UpdateExpression: 'SET #p = :p, #at = :at ADD applied :n',
         ConditionExpression: 'attribute_not_exists(#p) OR #p <= :p',
         ExpressionAttributeNames: { '#p': 'position', '#at': 'at' },

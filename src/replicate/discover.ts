@@ -20,11 +20,13 @@ import { getFunction, listMappings, type Mapping } from '../aws/lambda.js'
 import { countMessages, getQueue } from '../aws/sqs.js'
 import { mapLimit } from '../concurrency.js'
 import type { Context } from '../context.js'
+import { BlueGreenError } from '../errors.js'
 import type { ReplicateRequest } from '../inputs.js'
 import { isBackfillDone, readControl, type ControlState } from './control.js'
 import { codeSha256, handlerZip } from './deploy.js'
 import { replicationNames, type ReplicationNames } from './names.js'
 import { pairTables, resolvePairs } from './pairing.js'
+import { readBuckets } from './s3/discover.js'
 import { ITERATOR_AGE_PERMISSION, NO_LAG, type IteratorLag } from './status.js'
 import type { QueueFacts, ReplicationState, TableFacts } from './types.js'
 
@@ -47,13 +49,16 @@ async function readPairs(
   control: ControlState | undefined
 ): Promise<{ blue: string; green: string; blueInfo?: TableInfo; greenInfo?: TableInfo }[]> {
   const db = ctx.clients.dynamodb
+  if (!request.resources.tables && purpose !== 'terminate') return []
   if (
     purpose === 'prepare' ||
     purpose === 'start' ||
     purpose === 'verify' ||
     purpose === 'repair'
   ) {
-    const resolved = await resolvePairs(db, request)
+    // With buckets too and no table named, a pair without tables is fine (checked after both).
+    const allowNone = request.resources.buckets && request.tables.length === 0
+    const resolved = await resolvePairs(db, request, { allowNone })
     return resolved.map((p) => ({
       blue: p.blue.name,
       green: p.green.name,
@@ -167,6 +172,13 @@ async function readLag(
   }
 }
 
+/** Neither a table nor a bucket of blue has a green partner. */
+function nothingPaired(request: ReplicateRequest): string {
+  const env = (ref: ReplicateRequest['blue']): string =>
+    ref.kind === 'deep' ? `${ref.env ?? ''}:${ref.hash}` : JSON.stringify(ref)
+  return `Nothing to replicate: no table of blue ${env(request.blue)} has a green partner in ${env(request.green)} (DEEP tables Deep<Env><Model><hash>), and neither has a private or public bucket on both sides (deep.<env>.<private|public>.<hash>). List what to replicate in \`tables\` (model names or blue=green pairs) or \`buckets\` (private:blue-bucket=green-bucket).`
+}
+
 export async function readReplication(
   request: ReplicateRequest,
   ctx: Context,
@@ -219,6 +231,19 @@ export async function readReplication(
     }
   })
 
+  const { buckets, delivery } = await readBuckets(request, ctx, purpose, {
+    control,
+    names,
+    mappings
+  })
+  if (
+    tables.length === 0 &&
+    buckets.length === 0 &&
+    (purpose === 'prepare' || purpose === 'start' || purpose === 'verify' || purpose === 'repair')
+  ) {
+    throw new BlueGreenError(nothingPaired(request))
+  }
+
   const streaming = tables.some(
     (t) => t.control !== undefined && isBackfillDone(t.control) && t.ours.length > 0
   )
@@ -226,10 +251,13 @@ export async function readReplication(
   const wantsLag = purpose === 'status' || purpose === 'prepare' || purpose === 'start'
   return {
     names,
+    region: request.region,
     envs: { blue: JSON.stringify(request.blue), green: JSON.stringify(request.green) },
     now,
     control,
     tables,
+    buckets,
+    delivery,
     fn: deploys ? await getFunction(ctx.clients.lambda, names.functionName) : undefined,
     role: deploys
       ? await getRole(ctx.clients.iam, names.roleName, { inlinePolicyName: names.policyName })

@@ -1,9 +1,10 @@
 /**
  * The one executor of replicate: runs a plan's steps in order, each a row of report.plan marked
  * done or failed as it goes, and passes what a step learns (the role's ARN, the queue, the stream
- * ARNs, T0 records) to the steps after it. Consecutive backfill steps run together (a bounded
- * number of tables at once), so the first table's retention clock does not run while the last
- * one is copied. Dry run: the rows are listed and nothing runs.
+ * ARNs, T0 records, the rule's ARN) to the steps after it. Consecutive backfill and bucket copy
+ * steps run together (a bounded number at once), so the first table's retention clock does not
+ * run while the last one is copied. Bucket steps run in s3/execute.ts. Dry run: the rows are
+ * listed and nothing runs.
  */
 import {
   describeTable,
@@ -55,9 +56,24 @@ import {
 } from './deploy.js'
 import { retentionProblem, type RetentionRules } from './prepare.js'
 import { assertLevel, drainQueue, resyncTable, type RepairDeps } from './repair.js'
-import type { ReplicatePlan, ReplicationState, SharedStep, TableStep } from './types.js'
+import {
+  bucketLive,
+  bucketRepairDeps,
+  runBucket,
+  runBucketResync,
+  type BucketLive,
+  type BucketRunOptions
+} from './s3/execute.js'
+import { applyS3Message } from './s3/repair.js'
+import type {
+  ReplicatePlan,
+  ReplicateStep,
+  ReplicationState,
+  SharedStep,
+  TableStep
+} from './types.js'
 
-export interface ExecuteOptions extends RetentionRules {
+export interface ExecuteOptions extends RetentionRules, BucketRunOptions {
   tuning?: BackfillTuning
   /** Wait between T0 and the first scan, so writes in flight when the stream came on are visible. */
   settleMs?: number
@@ -78,6 +94,7 @@ interface Live {
   records: Map<string, TableRecord>
   /** Tables compared whole during this run (repair does each once). */
   resynced: Set<string>
+  buckets: BucketLive
 }
 
 export async function executePlan(
@@ -103,7 +120,8 @@ export async function executePlan(
     queue: state.queue === undefined ? undefined : { url: state.queue.url, arn: state.queue.arn },
     streams: new Map(),
     records: new Map(),
-    resynced: new Set()
+    resynced: new Set(),
+    buckets: bucketLive(state)
   }
   for (const t of state.tables) {
     const arn = t.control?.table.streamArn ?? t.blueInfo?.stream.arn
@@ -117,18 +135,24 @@ export async function executePlan(
     ctx.report.changed = true
     try {
       if (step.section === 'shared') await runShared(step, state, live, ctx, options)
-      else await runTable(step, state, live, ctx, options)
+      else if (step.section === 'tables') await runTable(step, state, live, ctx, options)
+      else
+        await runBucket(step, state, { live: live.buckets, failureQueue: live.queue }, ctx, options)
       row.status = 'done'
     } catch (error) {
       row.status = 'failed'
       throw error
     }
   }
+  // Backfills and bucket copies that follow each other run together.
+  const copies = (step: ReplicateStep | undefined): boolean =>
+    (step?.section === 'tables' && step.kind === 'backfill') ||
+    (step?.section === 'buckets' && step.kind === 'copy')
   for (let i = 0; i < plan.steps.length;) {
     const step = plan.steps[i]
-    if (step?.section === 'tables' && step.kind === 'backfill') {
+    if (copies(step)) {
       let end = i
-      while (plan.steps[end]?.section === 'tables' && plan.steps[end]?.kind === 'backfill') end++
+      while (copies(plan.steps[end])) end++
       const group = Array.from({ length: end - i }, (_, k) => i + k)
       await mapLimit(group, TABLES_AT_ONCE, run)
       checkRetention(
@@ -153,7 +177,7 @@ export async function executePlan(
 function checkRetention(
   ctx: Context,
   live: Live,
-  steps: readonly (SharedStep | TableStep | undefined)[],
+  steps: readonly (ReplicateStep | undefined)[],
   rules: RetentionRules
 ): void {
   const records = steps.flatMap((step) => {
@@ -248,7 +272,7 @@ async function runShared(
       })
       return
     case 'role-policy': {
-      const policy = policyFor(state, step.tables, live.streams, live.queue?.arn)
+      const policy = policyFor(state, step.tables, live.streams, live.queue?.arn, step.buckets)
       if (policy === undefined) throw new Error('a stream ARN is still unknown for the role policy')
       await putInlinePolicy(clients.iam, names.roleName, names.policyName, policy)
       return
@@ -298,11 +322,12 @@ async function runShared(
       return
     case 'drain-queue': {
       if (live.queue === undefined) return
-      const result = await drainQueue(
-        repairDeps(ctx, options),
-        live.queue.url,
-        step.tables,
-        (blue) =>
+      const bucketDeps = bucketRepairDeps(ctx, state)
+      const result = await drainQueue(repairDeps(ctx, options), live.queue.url, {
+        tables: step.tables,
+        buckets: step.buckets,
+        applyS3: (body) => applyS3Message(bucketDeps, body, step.buckets),
+        resyncTable: (blue) =>
           resync(
             ctx,
             state,
@@ -310,8 +335,12 @@ async function runShared(
             options,
             blue,
             step.tables.find((t) => t.blue === blue)?.green ?? ''
-          )
-      )
+          ),
+        resyncBucket: async (blue) => {
+          const pairing = step.buckets.find((b) => b.blue === blue)
+          if (pairing !== undefined) await runBucketResync(ctx, state, live.buckets, pairing)
+        }
+      })
       ctx.log.info(
         `failure queue: ${result.messages} batches, ${result.keys} keys re-applied${result.resynced.length > 0 ? `; compared whole: ${result.resynced.join(', ')}` : ''}`
       )

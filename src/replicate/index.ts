@@ -37,7 +37,9 @@ export function planFor(
         only:
           request.tables.length === 0
             ? undefined
-            : new Set(pairTables(request.blue, request.green, request.tables).map((p) => p.blue))
+            : new Set(pairTables(request.blue, request.green, request.tables).map((p) => p.blue)),
+        tables: request.resources.tables,
+        buckets: request.resources.buckets
       })
     case 'terminate':
       return planTerminate(state, { tablesGiven: request.tables.length > 0 })
@@ -54,12 +56,6 @@ export async function replicate(
   ctx: Context,
   options: ReplicateOptions = {}
 ): Promise<void> {
-  if (request.privateIgnore.length > 0 || request.publicIgnore.length > 0) {
-    const message =
-      'private-ignore / public-ignore have no effect yet: this version replicates DynamoDB tables only, not S3 buckets.'
-    ctx.log.warn(message)
-    ctx.report.warnings.push(message)
-  }
   if (request.action === 'verify') return verify(request, ctx)
   if (request.action === 'status') {
     await status(request, ctx)
@@ -71,6 +67,7 @@ export async function replicate(
   await executePlan(plan, state, ctx, {
     ...options,
     compareSegments: options.compareSegments ?? request.segments,
+    waitForEvents: options.waitForEvents ?? request.wait,
     dryRun: request.dryRun
   })
   if (request.action === 'terminate') {
@@ -84,6 +81,19 @@ export async function replicate(
           ? 'stream enabled by prepare'
           : 'stream left as it was'
     }))
+    ctx.report.tables.push(
+      ...state.buckets.map((b) => ({
+        blue: `s3://${b.blue}`,
+        green: `s3://${b.green}`,
+        phase: request.dryRun ? 'terminating' : 'terminated',
+        progress: undefined,
+        note: plan.steps.some(
+          (s) => s.section === 'buckets' && s.kind === 'eventbridge-off' && s.bucket === b.blue
+        )
+          ? 'EventBridge delivery turned off again, as before prepare'
+          : 'notification configuration left as it was'
+      }))
+    )
     return
   }
   const after = request.dryRun ? state : await readReplication(request, ctx, 'status')

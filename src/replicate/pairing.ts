@@ -64,7 +64,8 @@ export function pairTables(
   blue: EnvRef,
   green: EnvRef,
   tables: readonly TableSpec[],
-  existing?: readonly string[]
+  existing?: readonly string[],
+  options: { allowNone?: boolean } = {}
 ): TablePair[] {
   const b = deepEnv(blue)
   const g = deepEnv(green)
@@ -80,7 +81,7 @@ export function pairTables(
       const partner = deepTableName(g, model)
       if (names.has(partner)) pairs.push({ blue: name, green: partner })
     }
-    if (pairs.length === 0) {
+    if (pairs.length === 0 && options.allowNone !== true) {
       throw new BlueGreenError(
         `No table of blue ${b.env}:${b.hash} (named ${deepTableName(b, '<Model>')}) has a green partner (${deepTableName(g, '<Model>')}). List the tables to replicate in \`tables\` (model names or blue=green pairs).`
       )
@@ -128,10 +129,11 @@ export function sameKeySchema(a: KeySchema, b: KeySchema): boolean {
 /** Pairs, described, checked: both tables exist, are ACTIVE, and have the same key schema. */
 export async function resolvePairs(
   client: DynamoDBClient,
-  request: { blue: EnvRef; green: EnvRef; tables: readonly TableSpec[]; region: string }
+  request: { blue: EnvRef; green: EnvRef; tables: readonly TableSpec[]; region: string },
+  options: { allowNone?: boolean } = {}
 ): Promise<ResolvedPair[]> {
   const existing = request.tables.length === 0 ? await listTableNames(client) : undefined
-  const pairs = pairTables(request.blue, request.green, request.tables, existing)
+  const pairs = pairTables(request.blue, request.green, request.tables, existing, options)
   const problems: string[] = []
   const resolved = await mapLimit(pairs, 8, async (pair) => {
     const [blue, green] = await Promise.all([

@@ -1,6 +1,7 @@
 /**
  * planPrepare: streams on, T0 recorded once each stream is ENABLED, the function deployed with its
- * role and failure queue, then the backfills (tables in parallel, segments checkpointed). Pure:
+ * role and failure queue, the delivery of blue's object events with each bucket's T0, then the
+ * backfills (tables in parallel, segments checkpointed) and the bucket copies. Pure:
  * state + request → steps. A re-run resumes: tables already backfilled are skipped, a backfill in
  * progress continues from its checkpoints, an up-to-date function is left alone.
  *
@@ -12,7 +13,8 @@
 import { samePolicy } from '../aws/iam.js'
 import { formatDuration, STREAM_RETENTION_MS } from './backfill.js'
 import { isBackfillDone } from './control.js'
-import { FUNCTION_RUNTIME, policyFor, tableMapOf } from './deploy.js'
+import { functionEnvironment, FUNCTION_RUNTIME, policyFor } from './deploy.js'
+import { functionBuckets, planBucketsPrepare } from './s3/plan.js'
 import { HOUR_MS, PlanBuilder, timeOf } from './steps.js'
 import type { ReplicatePlan, ReplicationState, TableFacts } from './types.js'
 
@@ -183,8 +185,9 @@ export function planPrepare(
     }
     backfills.push(backfillStep(t, request, segments, greenHadItems))
   }
+  const buckets = planBucketsPrepare(state, request, plan)
   planDeploy(state, plan)
-  plan.add(...backfills)
+  plan.add(...buckets.capture, ...backfills, ...buckets.copies)
   return plan.build('prepare')
 }
 
@@ -236,14 +239,12 @@ function planDeploy(state: ReplicationState, plan: PlanBuilder): void {
   for (const tc of state.control?.tables.values() ?? []) pairs.set(tc.table.blue, tc.table.green)
   for (const t of state.tables) pairs.set(t.blue, t.green)
   const tables = [...pairs].map(([blue, green]) => ({ blue, green }))
-  const environment = {
-    BLUEGREEN_TABLE_MAP: JSON.stringify(tableMapOf(tables)),
-    BLUEGREEN_CONTROL_TABLE: names.controlTable
-  }
+  const buckets = functionBuckets(state)
+  const environment = functionEnvironment(names.controlTable, tables, buckets)
   const envBytes = Object.entries(environment).reduce((n, [k, v]) => n + k.length + v.length, 0)
   if (envBytes > ENV_LIMIT_BYTES) {
     plan.problems.push(
-      `the table map of ${tables.length} tables needs ${envBytes} bytes of environment, over Lambda's 4 KB: replicate fewer tables per blue/green pair`
+      `the map of ${tables.length} tables and ${buckets.length} buckets (with their ignore lists) needs ${envBytes} bytes of environment, over Lambda's 4 KB: replicate fewer tables per blue/green pair, or shorten the ignore lists`
     )
   }
   if (state.queue === undefined) {
@@ -264,7 +265,7 @@ function planDeploy(state: ReplicationState, plan: PlanBuilder): void {
       resource: names.roleName
     })
   }
-  const wanted = policyFor(state, tables, new Map())
+  const wanted = policyFor(state, tables, new Map(), undefined, buckets)
   if (
     state.role?.inlinePolicy === undefined ||
     wanted === undefined ||
@@ -274,8 +275,17 @@ function planDeploy(state: ReplicationState, plan: PlanBuilder): void {
       section: 'shared',
       kind: 'role-policy',
       tables,
-      description:
-        'Scope the role to these tables and streams: GetItem on blue, PutItem/DeleteItem on green, stream reads, logs, SendMessage to the failure queue (PutRolePolicy)',
+      buckets,
+      description: `Scope the role to ${[
+        tables.length > 0
+          ? 'these tables and streams: GetItem on blue, PutItem/DeleteItem on green, stream reads'
+          : '',
+        buckets.length > 0
+          ? 'these buckets: ListBucket on both, GetObject/GetObjectTagging on blue, PutObject/PutObjectTagging/DeleteObject on green, the events queue'
+          : ''
+      ]
+        .filter(Boolean)
+        .join('; ')}; logs, SendMessage to the failure queue (PutRolePolicy)`,
       resource: names.roleName
     })
   }
@@ -299,7 +309,7 @@ function planDeploy(state: ReplicationState, plan: PlanBuilder): void {
       section: 'shared',
       kind: 'function-config',
       environment,
-      description: `Update the replication function's table map, role and runtime (UpdateFunctionConfiguration)`,
+      description: `Update the replication function's table and bucket maps, role and runtime (UpdateFunctionConfiguration)`,
       resource: names.functionName
     })
   }

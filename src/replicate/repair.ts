@@ -7,9 +7,11 @@
  *    stream and each key is applied; the message is deleted only once every key of it is. When
  *    the stream no longer holds them (past 24 hours), or the message is not such a record, the
  *    table is compared whole instead (below) and the message deleted after that.
+ *    A message about an S3 object (an event the function kept failing on, or one EventBridge
+ *    could not deliver) is applied key by key with the function's rule (s3/repair.ts).
  * 2. Every table: the comparison `replicate verify` makes (scan both sides), every differing key
  *    applied, then each of those keys re-read on both sides: repair fails naming any that still
- *    differ.
+ *    differ. Every bucket pair likewise (s3/repair.ts).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams'
@@ -22,20 +24,40 @@ import { mapLimit } from '../concurrency.js'
 import { BlueGreenError } from '../errors.js'
 import type { Logger } from '../log.js'
 import { applyKey, tableOfStreamArn } from './function/apply.js'
+import { pairingOf, planBucketsRepair } from './s3/plan.js'
 import { PlanBuilder } from './steps.js'
-import type { ReplicatePlan, ReplicationState } from './types.js'
+import type { BucketPairing, ReplicatePlan, ReplicationState } from './types.js'
 import { diffTable, recheck, SAMPLE_SIZE } from './verify.js'
 
 export function planRepair(state: ReplicationState): ReplicatePlan {
   const plan = new PlanBuilder()
   const { names, queue } = state
   const tables = state.tables.map((t) => ({ blue: t.blue, green: t.green }))
+  const buckets = state.buckets.map((b) => pairingOf(b, state.region))
+  for (const b of state.buckets) {
+    for (const info of [b.blueInfo, b.greenInfo]) {
+      if (info !== undefined && info.access !== 'ok')
+        plan.problems.push(
+          `bucket ${info.name} ${info.access === 'missing' ? 'does not exist' : 'cannot be read with these credentials (403)'}`
+        )
+    }
+  }
   if (queue !== undefined && queue.messages !== 0) {
     plan.add({
       section: 'shared',
       kind: 'drain-queue',
       tables,
-      description: `Re-apply the keys of the ${queue.messages ?? 'unknown number of'} failed batch${queue.messages === 1 ? '' : 'es'} in ${names.failureQueue}: read each batch's records back from the stream (GetShardIterator, GetRecords), GetItem (consistent) on blue, PutItem/DeleteItem on green, then DeleteMessage`,
+      buckets,
+      description: `Re-apply the keys of the ${queue.messages ?? 'unknown number of'} failed batch${queue.messages === 1 ? '' : 'es'} in ${names.failureQueue}: ${[
+        tables.length > 0
+          ? "read each table batch's records back from the stream (GetShardIterator, GetRecords), GetItem (consistent) on blue, PutItem/DeleteItem on green"
+          : '',
+        buckets.length > 0
+          ? 'for each object event, HeadObject on blue, CopyObject/DeleteObject on green'
+          : ''
+      ]
+        .filter(Boolean)
+        .join('; ')}, then DeleteMessage`,
       resource: names.failureQueue
     })
   } else if (queue === undefined) {
@@ -53,6 +75,7 @@ export function planRepair(state: ReplicationState): ReplicatePlan {
       resource: t.green
     })
   }
+  plan.add(...planBucketsRepair(state))
   return plan.build('repair')
 }
 
@@ -142,22 +165,38 @@ export interface DrainResult {
   resynced: string[]
 }
 
+/** What the failure queue's messages may be about, and how to compare a whole pair. */
+export interface DrainScope {
+  tables: readonly { blue: string; green: string }[]
+  buckets: readonly BucketPairing[]
+  /** Applies an S3 event message; undefined: it is not one of these buckets'. */
+  applyS3: (body: string) => Promise<number | undefined>
+  /** Compares one pair whole (once per run: the caller remembers it). */
+  resyncTable: (blue: string) => Promise<void>
+  resyncBucket: (blue: string) => Promise<void>
+}
+
 /** Applies the keys of one message's batch; returns how many keys it applied. */
 async function applyMessage(
   deps: RepairDeps,
   message: QueueMessage,
   greenOf: ReadonlyMap<string, string>,
-  tables: readonly { blue: string; green: string }[],
-  resyncOnce: (blue: string) => Promise<void>
+  scope: DrainScope,
+  resyncOnce: (kind: 'table' | 'bucket', blue: string) => Promise<void>
 ): Promise<number> {
   const batch = parseFailedBatch(message.body)
   const blue = batch === undefined ? undefined : tableOfStreamArn(batch.streamArn)
   const green = blue === undefined ? undefined : greenOf.get(blue)
+  if (batch === undefined && scope.buckets.length > 0) {
+    const applied = await scope.applyS3(message.body)
+    if (applied !== undefined) return applied
+  }
   if (batch === undefined || blue === undefined || green === undefined) {
     deps.log.warn(
-      `Failure queue message ${message.id} names no batch of these tables; comparing every table instead`
+      `Failure queue message ${message.id} names no batch or object event of these tables and buckets; comparing every one whole instead`
     )
-    for (const t of tables) await resyncOnce(t.blue)
+    for (const t of scope.tables) await resyncOnce('table', t.blue)
+    for (const b of scope.buckets) await resyncOnce('bucket', b.blue)
     return 0
   }
   const records = await readStreamRange(deps.streams, {
@@ -170,7 +209,7 @@ async function applyMessage(
     deps.log.warn(
       `The stream no longer holds the records of failed batch ${message.id} (${blue}, ${batch.startSequenceNumber}…${batch.endSequenceNumber}); comparing the whole table instead`
     )
-    await resyncOnce(blue)
+    await resyncOnce('table', blue)
     return 0
   }
   const unique = new Map<string, Item>()
@@ -190,16 +229,15 @@ export const REPAIR_VISIBILITY_SECONDS = 900
 export async function drainQueue(
   deps: RepairDeps,
   queueUrl: string,
-  tables: readonly { blue: string; green: string }[],
-  resync: (blue: string) => Promise<void>
+  scope: DrainScope
 ): Promise<DrainResult> {
-  const greenOf = new Map(tables.map((t) => [t.blue, t.green]))
+  const greenOf = new Map(scope.tables.map((t) => [t.blue, t.green]))
   const result: DrainResult = { messages: 0, keys: 0, resynced: [] }
   const resynced = new Set<string>()
-  const resyncOnce = async (blue: string): Promise<void> => {
-    if (resynced.has(blue)) return
-    await resync(blue)
-    resynced.add(blue)
+  const resyncOnce = async (kind: 'table' | 'bucket', blue: string): Promise<void> => {
+    if (resynced.has(`${kind}:${blue}`)) return
+    await (kind === 'table' ? scope.resyncTable(blue) : scope.resyncBucket(blue))
+    resynced.add(`${kind}:${blue}`)
     result.resynced.push(blue)
   }
   for (let round = 0; round < 10_000; round++) {
@@ -207,7 +245,7 @@ export async function drainQueue(
     if (messages.length === 0) break
     for (const [k, message] of messages.entries()) {
       try {
-        result.keys += await applyMessage(deps, message, greenOf, tables, resyncOnce)
+        result.keys += await applyMessage(deps, message, greenOf, scope, resyncOnce)
       } catch (error) {
         // Not applied: this one and the rest of the batch are visible again at once, for the
         // next repair (and none is deleted).

@@ -9,6 +9,9 @@
  * may no longer hold (T0, or the last position applied, less than the safety margin inside the
  * 24-hour retention), a replay once green takes writes of its own (unless the operator allows
  * it), a function that lacks the table, a stream already read by two others.
+ *
+ * Buckets (s3/plan.ts): one mapping on the events queue, which holds every event since T0; refused
+ * until each bucket's copy is complete (its catch-up pass after T0 included).
  */
 import { hasSettings } from '../aws/lambda.js'
 import { formatDuration } from './backfill.js'
@@ -16,6 +19,7 @@ import { isBackfillDone } from './control.js'
 import { mappingSettings } from './deploy.js'
 import { retentionOf, type RetentionRules } from './prepare.js'
 import { backfillPercent, backfillShare } from './status.js'
+import { planBucketsStart } from './s3/plan.js'
 import { PlanBuilder, timeOf } from './steps.js'
 import type { ReplicatePlan, ReplicationState } from './types.js'
 
@@ -151,12 +155,13 @@ export function planStart(
       resource: t.blue
     })
   }
+  plan.add(...planBucketsStart(state, plan))
   if (plan.problems.length === 0 && fn === undefined) {
     plan.problems.push(
       `the replication function ${names.functionName} is missing: run \`replicate prepare\` again (it deploys the function)`
     )
   }
-  if (plan.problems.length === 0 && queue === undefined) {
+  if (plan.problems.length === 0 && queue === undefined && state.tables.length > 0) {
     const missing = `the failure queue ${names.failureQueue} is missing: run \`replicate prepare\` again (it creates the queue)`
     // A dry run may follow a dry-run prepare that plans to create it (data-replicate).
     if (request.dryRun) plan.notes.push(`A real run of start needs the queue: ${missing}.`)

@@ -18,11 +18,12 @@
  *               per-minute Maximum of the last five minutes at most MAX_ITERATOR_AGE_MS, or no
  *               datapoint at all (no records flowed); capped at 99 while the metric is unreadable.
  * Overall: while any table backfills, the backfill formula over every table; afterwards the
- * slowest table.
+ * slowest table. Bucket pairs count as tables do (s3/status.ts: the copy, then the events).
  */
 import type { Mapping } from '../aws/lambda.js'
 import type { Report, TableRow } from '../report.js'
 import { isBackfillDone, type ConsumerRecord, type TableControl } from './control.js'
+import { bucketStatus } from './s3/status.js'
 import type { ReplicationState } from './types.js'
 
 export const IDLE_AFTER_MS = 5 * 60_000
@@ -228,6 +229,7 @@ export function reportStatus(report: Report, state: ReplicationState): Replicati
       state.lag
     )
   )
+  statuses.push(...state.buckets.map((b) => bucketStatus(b, state.delivery, state.now)))
   report.tables = statuses.map((s) => s.row)
   const progress = overallPercent(statuses)
   report.outputs.progress = String(progress)

@@ -2,9 +2,12 @@
  * planTerminate: removes what prepare and start made. The mappings first, each waited out until
  * it is gone (no batch in flight writes to green afterwards), then the function, its failure
  * queue and its role; the streams that prepare turned on, unless another reader uses them (each
- * named) or the stream is no longer the one it enabled; the control table last (it is the record
- * of what to undo).
+ * named) or the stream is no longer the one it enabled; for buckets the rule, the events queue and
+ * S3's EventBridge switch where prepare turned it on (unless another rule of the bus may use the
+ * bucket's events); the control table last (it is the record of what to undo).
  */
+import { isEventsMapping } from './s3/discover.js'
+import { planBucketsTerminate, removeEventsMapping } from './s3/plan.js'
 import { PlanBuilder } from './steps.js'
 import { removeMapping } from './stop.js'
 import type { ReplicatePlan, ReplicationState } from './types.js'
@@ -26,7 +29,9 @@ export function planTerminate(
       'terminate removes the replication of every table of this blue/green pair; `tables` is ignored (use `replicate stop` to detach some tables).'
     )
   }
-  for (const m of state.mappings) plan.add(removeMapping(m))
+  for (const m of state.mappings)
+    plan.add(isEventsMapping(m, names) ? removeEventsMapping(m, names) : removeMapping(m))
+  plan.add(...planBucketsTerminate(state, plan))
   if (state.fn !== undefined) {
     plan.add({
       section: 'shared',

@@ -1,8 +1,9 @@
 /**
  * `replicate verify`: proves green == blue. Scans both sides (parallel segments), compares a
  * digest of every item by key, then re-reads each differing key on both sides with consistent
- * reads (a change still in flight is not a difference). Fails when any key still differs,
- * reporting the count and a sample.
+ * reads (a change still in flight is not a difference). Buckets: both listed side by side, every
+ * key not ignored compared (size, ETag, a recorded copy, or checksums), each difference read
+ * again (s3/verify.ts). Fails when any key still differs, reporting the counts and a sample.
  */
 import { GetItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { createHash } from 'node:crypto'
@@ -12,7 +13,16 @@ import { mapLimit } from '../concurrency.js'
 import type { Context } from '../context.js'
 import { BlueGreenError } from '../errors.js'
 import type { ReplicateRequest } from '../inputs.js'
-import { resolvePairs } from './pairing.js'
+import type { TableRow } from '../report.js'
+import { isResourceNotFound } from '../aws/errors.js'
+import { readReplication } from './discover.js'
+import type { EtagRecord } from './s3/compare.js'
+import { controlTableCopyStore } from './s3/checkpoint.js'
+import { ignoresEverythingWarning } from './s3/delivery.js'
+import { ignoreRules } from './s3/ignore.js'
+import { verifyBucket, type BucketVerifyResult } from './s3/verify.js'
+import { refuse } from './steps.js'
+import type { ReplicationState } from './types.js'
 
 export const SAMPLE_SIZE = 10
 /** Differing keys re-read at most (beyond it, differences are counted from the scan). */
@@ -162,13 +172,25 @@ export function parseKey(text: string): Item {
 
 export async function verify(request: ReplicateRequest, ctx: Context): Promise<void> {
   const db = ctx.clients.dynamodb
-  const pairs = await resolvePairs(db, request)
+  const state = await ctx.log.group('Discover', () => readReplication(request, ctx, 'verify'))
+  const problems = state.buckets.flatMap((b) =>
+    [b.blueInfo, b.greenInfo].flatMap((info) =>
+      info === undefined || info.access === 'ok'
+        ? []
+        : [
+            `bucket ${info.name} ${info.access === 'missing' ? 'does not exist' : 'cannot be read with these credentials (403)'}`
+          ]
+    )
+  )
+  if (problems.length > 0) throw refuse('verify', problems)
   const diffs: TableDiff[] = []
-  for (const pair of pairs) {
-    const diff = await ctx.log.group(`Verify ${pair.blue.name} → ${pair.green.name}`, () =>
+  for (const t of state.tables) {
+    const schema = t.blueInfo?.keySchema
+    if (schema === undefined) continue
+    const diff = await ctx.log.group(`Verify ${t.blue} → ${t.green}`, () =>
       diffTable(
         db,
-        { blue: pair.blue.name, green: pair.green.name, schema: pair.blue.keySchema },
+        { blue: t.blue, green: t.green, schema },
         { segments: request.segments, sleep: ctx.sleep }
       )
     )
@@ -177,26 +199,119 @@ export async function verify(request: ReplicateRequest, ctx: Context): Promise<v
       `${diff.blue}: ${diff.blueItems} items, ${diff.greenItems} on green, ${diff.differing} differ`
     )
   }
-  ctx.report.tables = diffs.map((d) => ({
-    blue: d.blue,
-    green: d.green,
-    phase: d.differing === 0 ? 'verified' : 'differs',
-    progress: undefined,
-    note:
-      d.differing === 0
-        ? `${d.blueItems} items equal`
-        : `${d.differing} of ${Math.max(d.blueItems, d.greenItems)} keys differ, e.g. ${d.sample.join(' ')}`
-  }))
-  const total = diffs.reduce((n, d) => n + d.differing, 0)
+  const buckets = await verifyBuckets(state, ctx)
+  ctx.report.tables = [
+    ...diffs.map((d) => ({
+      blue: d.blue,
+      green: d.green,
+      phase: d.differing === 0 ? 'verified' : 'differs',
+      progress: undefined,
+      note:
+        d.differing === 0
+          ? `${d.blueItems} items equal`
+          : `${d.differing} of ${Math.max(d.blueItems, d.greenItems)} keys differ, e.g. ${d.sample.join(' ')}`
+    })),
+    ...buckets.rows
+  ]
+  const tableTotal = diffs.reduce((n, d) => n + d.differing, 0)
+  const total = tableTotal + buckets.differing
   ctx.report.outputs.differences = String(total)
+  const items = diffs.reduce((n, d) => n + d.blueItems, 0)
+  ctx.report.notes.push(
+    `Verified ${diffs.length} table${diffs.length === 1 ? '' : 's'} (${items} items) and ${buckets.results.length} bucket${buckets.results.length === 1 ? '' : 's'} (${buckets.compared} objects compared, ${buckets.ignored} ignored): ${total === 0 ? 'green equals blue' : `${total} differ`}.`
+  )
   if (total > 0) {
     throw new BlueGreenError(
-      `Green differs from blue in ${total} items (re-checked with consistent reads):\n${diffs
-        .filter((d) => d.differing > 0)
-        .map((d) => `  - ${d.blue} → ${d.green}: ${d.differing} keys, e.g. ${d.sample.join(' ')}`)
-        .join(
-          '\n'
-        )}\nIf replication is running, wait until \`replicate status\` reports 100 and verify again; otherwise run \`replicate repair\`, which applies blue's current item (or its absence) to every differing key and proves the result.`
+      `Green differs from blue in ${total} ${tableTotal > 0 && buckets.differing > 0 ? 'items and objects' : buckets.differing > 0 ? 'objects' : 'items'} (re-checked):\n${[
+        ...diffs
+          .filter((d) => d.differing > 0)
+          .map(
+            (d) => `  - ${d.blue} → ${d.green}: ${d.differing} keys, e.g. ${d.sample.join(' ')}`
+          ),
+        ...buckets.lines
+      ].join(
+        '\n'
+      )}\nIf replication is running, wait until \`replicate status\` reports 100 and verify again; otherwise run \`replicate repair\`, which applies blue's current item or object (or its absence) to every differing key and proves the result.`
     )
+  }
+}
+
+/** Every bucket pair compared (ignored keys left out), re-checked; rows, counts and messages. */
+async function verifyBuckets(
+  state: ReplicationState,
+  ctx: Context
+): Promise<{
+  results: BucketVerifyResult[]
+  rows: TableRow[]
+  lines: string[]
+  differing: number
+  compared: number
+  ignored: number
+}> {
+  const results: BucketVerifyResult[] = []
+  for (const b of state.buckets) {
+    const greenRegion = b.greenInfo?.region
+    const deps = {
+      source: ctx.clients.s3,
+      target:
+        greenRegion === undefined || greenRegion === state.region
+          ? ctx.clients.s3
+          : ctx.clients.s3In(greenRegion)
+    }
+    const { records } = await controlTableCopyStore(
+      ctx.clients.dynamodb,
+      state.names.controlTable,
+      b.blue,
+      { sleep: ctx.sleep }
+    )
+      .load()
+      .catch((error: unknown) => {
+        // No control table (nothing prepared): compare without copy records.
+        if (isResourceNotFound(error)) return { records: new Map<string, EtagRecord>() }
+        throw error
+      })
+    const result = await ctx.log.group(`Verify ${b.blue} → ${b.green}`, () =>
+      verifyBucket(b, ignoreRules(b.kind, b.ignore.patterns), records, deps, { limit: SAMPLE_SIZE })
+    )
+    results.push(result)
+    const differing = Object.values(result.counts).reduce((n, c) => n + c, 0)
+    ctx.log.info(
+      `${b.blue}: ${result.compared} objects compared, ${result.equal} equal, ${differing} differ, ${result.ignored} ignored`
+    )
+    const everything = ignoresEverythingWarning(
+      b,
+      result.ignored + result.compared - result.counts['extra-on-green'],
+      result.ignored,
+      b.ignore.patterns
+    )
+    if (everything !== undefined && !ctx.report.warnings.includes(everything))
+      ctx.report.warnings.push(everything)
+  }
+  const kinds = (r: BucketVerifyResult): string =>
+    Object.entries(r.counts)
+      .filter(([, n]) => n > 0)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(', ')
+  const sample = (r: BucketVerifyResult): string =>
+    r.differences.map((d) => `${d.key} (${d.kind})`).join(', ')
+  const count = (r: BucketVerifyResult): number =>
+    Object.values(r.counts).reduce((n, c) => n + c, 0)
+  return {
+    results,
+    rows: results.map((r) => ({
+      blue: `s3://${r.pair.blue}`,
+      green: `s3://${r.pair.green}`,
+      phase: r.ok ? 'verified' : 'differs',
+      progress: undefined,
+      note: r.ok
+        ? `${r.equal} objects equal (keys, sizes, ETags or checksums), ${r.ignored} ignored`
+        : `${count(r)} of ${r.compared} keys differ (${kinds(r)}), e.g. ${sample(r)}; ${r.ignored} ignored`
+    })),
+    lines: results
+      .filter((r) => !r.ok)
+      .map((r) => `  - s3://${r.pair.blue} → s3://${r.pair.green}: ${kinds(r)}, e.g. ${sample(r)}`),
+    differing: results.reduce((n, r) => n + count(r), 0),
+    compared: results.reduce((n, r) => n + r.compared, 0),
+    ignored: results.reduce((n, r) => n + r.ignored, 0)
   }
 }

@@ -12,16 +12,8 @@ import {
   PutBucketNotificationConfigurationCommand,
   type NotificationConfiguration
 } from '@aws-sdk/client-s3'
-import {
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient
-} from '@aws-sdk/client-sqs'
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs'
 import fc from 'fast-check'
-import type { SQSEvent } from 'aws-lambda'
-import { ensureEventQueue } from '../../../src/aws/event-queue.js'
 import {
   putQueueTarget,
   putS3Rule,
@@ -29,7 +21,7 @@ import {
   describeRule
 } from '../../../src/aws/eventbridge.js'
 import { ensureEventBridge, removeEventBridge } from '../../../src/aws/s3.js'
-import { createQueue } from '../../../src/aws/sqs.js'
+import { createQueue, ensureEventQueue } from '../../../src/aws/sqs.js'
 import {
   handleS3Event,
   type BucketRoute,
@@ -38,7 +30,16 @@ import {
 import { deliveryNames, MAX_RECEIVE_COUNT } from '../../../src/replicate/s3/delivery.js'
 import { ignoreRules } from '../../../src/replicate/s3/ignore.js'
 import { formEncode, notificationRecord } from './fixtures.js'
-import { AWKWARD_KEYS, REGION, body, clients, createBucket, put, snapshot } from './helpers.js'
+import {
+  AWKWARD_KEYS,
+  REGION,
+  body,
+  clients,
+  createBucket,
+  pollQueue,
+  put,
+  snapshot
+} from './helpers.js'
 
 const sqs = new SQSClient({ region: REGION })
 let n = 0
@@ -85,47 +86,9 @@ async function attachDelivery(buckets: string[]): Promise<{ url: string; rule: s
 
 /** What the event source mapping does: receive batches, call the function, delete what it applied. */
 async function drain(url: string, d: S3ApplyDeps): Promise<{ batches: number; failed: string[] }> {
-  let batches = 0
-  const failed: string[] = []
-  for (;;) {
-    const out = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 0 })
-    )
-    const messages = out.Messages ?? []
-    if (messages.length === 0) return { batches, failed }
-    batches++
-    const event: SQSEvent = {
-      Records: messages.map((m) => ({
-        messageId: m.MessageId ?? '',
-        receiptHandle: m.ReceiptHandle ?? '',
-        body: m.Body ?? '',
-        attributes: {
-          ApproximateReceiveCount: '1',
-          SentTimestamp: '0',
-          SenderId: 'x',
-          ApproximateFirstReceiveTimestamp: '0'
-        },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q',
-        awsRegion: REGION
-      }))
-    }
-    const answer = await handleS3Event(event, d)
-    const bad = new Set(answer.batchItemFailures.map((f) => f.itemIdentifier))
-    failed.push(...bad)
-    const done = messages.filter((m) => !bad.has(m.MessageId ?? ''))
-    if (done.length > 0) {
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: url,
-          Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' }))
-        })
-      )
-    }
-    if (bad.size > 0) return { batches, failed }
-  }
+  return pollQueue({ url, arn: 'arn:aws:sqs:us-east-1:123456789012:q' }, (event) =>
+    handleS3Event(event, d)
+  )
 }
 
 test('S3 → EventBridge → queue → function: creates, copies and deletes on blue reach green, ignored keys do not', async () => {

@@ -41,3 +41,38 @@ export function notificationRecord(
 export function formEncode(key: string): string {
   return new URLSearchParams({ k: key }).toString().slice(2)
 }
+
+/** An S3 event as EventBridge delivers it ("EventBridge event message structure"). */
+export function eventBridgeEvent(
+  detailType: string,
+  bucket: string,
+  key: string,
+  extra: Record<string, unknown> = {}
+) {
+  return {
+    version: '0',
+    id: '17793124-05d4-b198-2fde-7ededc63b103',
+    'detail-type': detailType,
+    source: 'aws.s3',
+    account: '111122223333',
+    time: '2021-11-12T00:00:00Z',
+    region: 'ca-central-1',
+    resources: [`arn:aws:s3:::${bucket}`],
+    detail: {
+      version: '0',
+      bucket: { name: bucket },
+      object: {
+        key,
+        size: 5,
+        etag: 'b1946ac92492d2347c6235b4d2611184',
+        'version-id': 'IYV3p45BT0ac8hjHg1houSdS1a.Mro8e',
+        sequencer: '617f08299329d189'
+      },
+      'request-id': 'N4N7GDK58NMKJ12R',
+      requester: '123456789012',
+      'source-ip-address': '1.2.3.4',
+      reason: 'PutObject',
+      ...extra
+    }
+  }
+}

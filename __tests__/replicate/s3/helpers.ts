@@ -4,12 +4,28 @@ import {
   GetObjectCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
+  PutBucketNotificationConfigurationCommand,
   PutObjectCommand,
+  type NotificationConfiguration,
   type PutObjectCommandInput,
   type S3Client
 } from '@aws-sdk/client-s3'
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand
+} from '@aws-sdk/client-sqs'
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda'
 import { createClients, type Clients } from '../../../src/aws/clients.js'
+import { getFunction } from '../../../src/aws/lambda.js'
 import { listObjects } from '../../../src/aws/s3.js'
+import { getQueue } from '../../../src/aws/sqs.js'
+import { eventKind } from '../../../src/replicate/function/dispatch.js'
+import type { ReplicationNames } from '../../../src/replicate/names.js'
+import { handleS3Event, parseBucketMap, recordProgress } from '../../../src/replicate/s3/apply.js'
+import { deliveryNames } from '../../../src/replicate/s3/delivery.js'
+import { emulatorEndpoint } from '../../helpers/emulator.js'
 import { memoryLogger } from '../../../src/log.js'
 import { memoryCopyStore } from '../../../src/replicate/s3/checkpoint.js'
 import type { CopyDeps, CopyJob } from '../../../src/replicate/s3/copy.js'
@@ -104,4 +120,137 @@ export function copyJob(
     keepRedirects: false,
     ...overrides
   } as CopyJob & { store: ReturnType<typeof memoryCopyStore> }
+}
+
+/** The notification configuration exactly as S3 answers it (the response body's bytes). */
+export async function rawNotification(bucket: string): Promise<string> {
+  const res = await fetch(`${emulatorEndpoint()}/${bucket}?notification`)
+  if (!res.ok) throw new Error(`GET ?notification of ${bucket}: HTTP ${res.status}`)
+  return res.text()
+}
+
+/** Someone else's notification configuration: direct notifications a filterless one would overlap. */
+export async function theirNotifications(bucket: string): Promise<NotificationConfiguration> {
+  const sqs = clients().sqs
+  const queue = await sqs.send(
+    new CreateQueueCommand({ QueueName: `${bucket.replace(/\./g, '-')}-theirs` })
+  )
+  const arn =
+    (
+      await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ['QueueArn'] })
+      )
+    ).Attributes?.QueueArn ?? ''
+  const config: NotificationConfiguration = {
+    QueueConfigurations: [
+      {
+        Id: 'their-uploads',
+        QueueArn: arn,
+        Events: ['s3:ObjectCreated:*'],
+        Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'uploads/' }] } }
+      }
+    ],
+    TopicConfigurations: [
+      {
+        Id: 'their-audit',
+        TopicArn: `arn:aws:sns:${REGION}:123456789012:audit`,
+        Events: ['s3:ObjectRemoved:*']
+      }
+    ]
+  }
+  await clients().s3.send(
+    new PutBucketNotificationConfigurationCommand({
+      Bucket: bucket,
+      NotificationConfiguration: config
+    })
+  )
+  return config
+}
+
+/**
+ * What Lambda's poller does with an SQS event source (moto cannot run a function): receive
+ * batches, hand each to `apply` as an SQS event, delete the messages it did not report as failed.
+ * Stops at an empty queue, or after a batch with failures (they stay in the queue).
+ */
+export async function pollQueue(
+  queue: { url: string; arn: string },
+  apply: (event: SQSEvent) => Promise<SQSBatchResponse>,
+  options: { visibilitySeconds?: number } = {}
+): Promise<{ batches: number; failed: string[] }> {
+  const sqs = clients().sqs
+  let batches = 0
+  const failed: string[] = []
+  for (;;) {
+    const out = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queue.url,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: options.visibilitySeconds ?? 0
+      })
+    )
+    const messages = out.Messages ?? []
+    if (messages.length === 0) return { batches, failed }
+    batches++
+    const answer = await apply({
+      Records: messages.map((m) => ({
+        messageId: m.MessageId ?? '',
+        receiptHandle: m.ReceiptHandle ?? '',
+        body: m.Body ?? '',
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: '0',
+          SenderId: 'x',
+          ApproximateFirstReceiveTimestamp: '0'
+        },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: queue.arn,
+        awsRegion: REGION
+      }))
+    })
+    const bad = new Set(answer.batchItemFailures.map((f) => f.itemIdentifier))
+    failed.push(...bad)
+    const done = messages.filter((m) => !bad.has(m.MessageId ?? ''))
+    if (done.length > 0) {
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queue.url,
+          Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' }))
+        })
+      )
+    }
+    if (bad.size > 0) return { batches, failed }
+  }
+}
+
+/**
+ * Lambda's poller on the events queue: every batch goes to the function's bucket logic (as the
+ * handler dispatches it), with the configuration the function was deployed with (its
+ * BLUEGREEN_BUCKET_MAP), and the function's heartbeat is recorded.
+ */
+export async function deliverEvents(
+  names: ReplicationNames
+): Promise<{ batches: number; failed: string[] }> {
+  const c = clients()
+  const fn = await getFunction(c.lambda, names.functionName)
+  const buckets = parseBucketMap(fn?.environment.BLUEGREEN_BUCKET_MAP)
+  const queue = await getQueue(c.sqs, deliveryNames(names.functionName).queue)
+  if (queue === undefined) throw new Error('no events queue')
+  return pollQueue(queue, async (event) => {
+    const kind = eventKind(event)
+    if (kind.kind !== 's3-events') throw new Error(`the function would read ${kind.kind}`)
+    const answer = await handleS3Event(kind.event, {
+      source: c.s3,
+      target: c.s3,
+      buckets,
+      sleep: () => Promise.resolve(),
+      logError: () => undefined
+    })
+    await recordProgress(answer.result, {
+      dynamodb: c.dynamodb,
+      controlTable: fn?.environment.BLUEGREEN_CONTROL_TABLE
+    })
+    return answer
+  })
 }

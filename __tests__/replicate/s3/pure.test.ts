@@ -8,14 +8,14 @@ import {
   type ObjectHead
 } from '../../../src/aws/s3.js'
 import { patternMatchesBucket, s3EventPattern } from '../../../src/aws/eventbridge.js'
-import { eventQueuePolicy } from '../../../src/aws/event-queue.js'
+import { eventQueuePolicy } from '../../../src/aws/sqs.js'
 import { compareHeads, compareListed, mergeListings } from '../../../src/replicate/s3/compare.js'
 import {
   checkPair,
   deliveryNames,
   eventsCompleteFrom,
   ignoresEverythingWarning,
-  type BucketFacts
+  type BucketInfo
 } from '../../../src/replicate/s3/delivery.js'
 import { decodeS3Event } from '../../../src/replicate/s3/events.js'
 import {
@@ -35,7 +35,7 @@ import {
   parseDeepBucket
 } from '../../../src/replicate/s3/pairing.js'
 import { parseBucketMap } from '../../../src/replicate/s3/apply.js'
-import { notificationRecord } from './fixtures.js'
+import { eventBridgeEvent, notificationRecord } from './fixtures.js'
 
 const deep = (env: string, hash: string) => ({ kind: 'deep' as const, env, hash })
 
@@ -302,32 +302,8 @@ describe('keys: S3 order and event encodings', () => {
 // Shapes from the S3 user guide ("Event message structure", "EventBridge event message structure").
 const notification = (eventName: string, key: string) =>
   notificationRecord(eventName, 'deep.stage.private.abcd1234', key)
-const eventBridge = (detailType: string, key: string, extra: Record<string, unknown> = {}) => ({
-  version: '0',
-  id: '17793124-05d4-b198-2fde-7ededc63b103',
-  'detail-type': detailType,
-  source: 'aws.s3',
-  account: '111122223333',
-  time: '2021-11-12T00:00:00Z',
-  region: 'ca-central-1',
-  resources: ['arn:aws:s3:::deep.stage.public.abcd1234'],
-  detail: {
-    version: '0',
-    bucket: { name: 'deep.stage.public.abcd1234' },
-    object: {
-      key,
-      size: 5,
-      etag: 'b1946ac92492d2347c6235b4d2611184',
-      'version-id': 'IYV3p45BT0ac8hjHg1houSdS1a.Mro8e',
-      sequencer: '617f08299329d189'
-    },
-    'request-id': 'N4N7GDK58NMKJ12R',
-    requester: '123456789012',
-    'source-ip-address': '1.2.3.4',
-    reason: 'PutObject',
-    ...extra
-  }
-})
+const eventBridge = (detailType: string, key: string, extra: Record<string, unknown> = {}) =>
+  eventBridgeEvent(detailType, 'deep.stage.public.abcd1234', key, extra)
 const sqs = (bodies: unknown[]) => ({
   Records: bodies.map((b, i) => ({
     messageId: `m${i}`,
@@ -430,13 +406,17 @@ describe('decoding S3 events', () => {
   test('the function configuration (BLUEGREEN_BUCKET_MAP) gives each blue bucket its green and ignore list', () => {
     const map = parseBucketMap(
       JSON.stringify({
-        'b-pub': { green: 'g-pub', kind: 'public', ignore: [] },
-        'b-priv': { green: 'g-priv', kind: 'private', ignore: ['*.tmp'] }
+        'b-pub': { green: 'g-pub', kind: 'public' },
+        'b-priv': { green: 'g-priv', kind: 'private', ignore: ['*.tmp'], region: 'eu-west-1' },
+        'b-all': { green: 'g-all', kind: 'public', ignore: [] }
       })
     )
+    // No list: DEEP's default for the kind; an empty list ignores nothing.
     expect(map.get('b-pub')?.ignore.ignores('index.html')).toBe(true)
+    expect(map.get('b-all')?.ignore.ignores('index.html')).toBe(false)
     expect(map.get('b-priv')?.ignore.ignores('x.tmp')).toBe(true)
     expect(map.get('b-priv')?.ignore.ignores('temp/x')).toBe(false)
+    expect(map.get('b-priv')?.region).toBe('eu-west-1')
     expect(() => parseBucketMap(JSON.stringify({ b: { green: 'g' } }))).toThrow(/kind/)
   })
 })
@@ -533,7 +513,7 @@ describe('delivery and preflight', () => {
     green: 'deep.prod.private.wxyz0987',
     kind: 'private' as const
   }
-  const facts = (name: string, over: Partial<BucketFacts> = {}): BucketFacts => ({
+  const facts = (name: string, over: Partial<BucketInfo> = {}): BucketInfo => ({
     name,
     access: 'ok',
     region: 'us-east-1',

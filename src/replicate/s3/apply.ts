@@ -11,6 +11,7 @@
  * messages that named it (SQS partial batch response); they come back after the visibility
  * timeout and land in the failure queue after the queue's maxReceiveCount.
  */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import type { S3Client } from '@aws-sdk/client-s3'
 import type { SQSBatchResponse } from 'aws-lambda'
 import {
@@ -25,10 +26,15 @@ import { mapLimit } from '../../concurrency.js'
 import { withRetry, type Backoff } from '../../aws/retry.js'
 import { decodeS3Event, type S3Change } from './events.js'
 import { ignoreRules, type BucketKind, type IgnoreRules } from './ignore.js'
+import { recordBucketConsumer } from './records.js'
 
 export interface BucketRoute {
   green: string
   ignore: IgnoreRules
+  /** S3 in green's region, when it is not the `target` of the deps. */
+  target?: S3Client
+  /** Green's region, when it is not the function's. */
+  region?: string
 }
 
 export interface S3ApplyDeps {
@@ -71,13 +77,14 @@ export async function syncKey(
     deps.multipartThreshold ?? MAX_SINGLE_COPY_BYTES,
     MAX_SINGLE_COPY_BYTES
   )
+  const target = route.target ?? deps.target
   for (let round = 0; round < ROUNDS; round++) {
     const head = await withRetry(() => headObject(deps.source, blue, key), backoff)
     if (head === undefined) {
       // Only when green has it: a delete on a versioned green adds a delete marker every time.
-      const onGreen = await withRetry(() => headObject(deps.target, route.green, key), backoff)
+      const onGreen = await withRetry(() => headObject(target, route.green, key), backoff)
       if (onGreen !== undefined)
-        await withRetry(() => deleteObject(deps.target, route.green, key), backoff)
+        await withRetry(() => deleteObject(target, route.green, key), backoff)
       const after = await withRetry(() => headObject(deps.source, blue, key), backoff)
       if (after === undefined) return 'deleted'
       continue // blue has the key again: copy it
@@ -85,12 +92,12 @@ export async function syncKey(
     const copy: CopyResult = await withRetry(
       () =>
         head.size > threshold
-          ? multipartCopy(deps.source, deps.target, {
+          ? multipartCopy(deps.source, target, {
               sourceBucket: blue,
               head,
               targetBucket: route.green
             })
-          : copyObject(deps.target, {
+          : copyObject(target, {
               sourceBucket: blue,
               key,
               sourceEtag: head.etag,
@@ -174,8 +181,10 @@ export async function handleS3Event(
 export interface BucketConfig {
   green: string
   kind: BucketKind
-  /** The ignore patterns; empty: DEEP's default for the kind. */
-  ignore: string[]
+  /** The ignore patterns (absent: DEEP's default for the kind; empty: nothing is ignored). */
+  ignore?: string[]
+  /** Green's region, when it is not the function's. */
+  region?: string
 }
 
 /** Parses BLUEGREEN_BUCKET_MAP (JSON: blue bucket → BucketConfig) into routes. */
@@ -194,8 +203,40 @@ export function parseBucketMap(raw: string | undefined): Map<string, BucketRoute
     }
     const patterns = Array.isArray(config.ignore)
       ? config.ignore.filter((p) => typeof p === 'string')
-      : []
-    routes.set(blue, { green: config.green, ignore: ignoreRules(config.kind, patterns) })
+      : undefined
+    routes.set(blue, {
+      green: config.green,
+      ignore: ignoreRules(config.kind, patterns),
+      ...(typeof config.region === 'string' ? { region: config.region } : {})
+    })
   }
   return routes
+}
+
+/**
+ * The function's heartbeat for buckets: per blue bucket, the newest event time applied (changes
+ * that failed do not count), for `replicate status`. Never fails replication.
+ */
+export async function recordProgress(
+  result: S3ApplyResult,
+  deps: {
+    dynamodb: DynamoDBClient
+    controlTable: string | undefined
+    now?: () => Date
+    logError?: (message: string) => void
+  }
+): Promise<void> {
+  const table = deps.controlTable
+  if (table === undefined || table === '') return
+  const at = (deps.now ?? (() => new Date()))().toISOString()
+  for (const [bucket, position] of result.newest) {
+    const applied = result.applied.filter((a) => a.bucket === bucket).length
+    try {
+      await recordBucketConsumer(deps.dynamodb, table, bucket, { position, at, applied })
+    } catch (error) {
+      ;(deps.logError ?? console.error)(
+        `heartbeat s3://${bucket}: ${error instanceof Error ? error.message : String(error)}`
+      )
+    }
+  }
 }

@@ -91,11 +91,24 @@ export function memoryCopyStore(): CopyStore & {
   return store
 }
 
-const pkOf = (blue: string): string => `bucket#${blue}`
+export const bucketPk = (blue: string): string => `bucket#${blue}`
 const recordSk = (key: string): string =>
   `etag#${createHash('sha256').update(key, 'utf8').digest('hex')}`
 
 const COUNT_NAMES = Object.keys(ZERO_COUNTS) as (keyof CopyCounts)[]
+
+/** The `copy` item of a bucket pair as a checkpoint. */
+export function parseCheckpoint(item: Record<string, AttributeValue>): CopyCheckpoint {
+  const counts: CopyCounts = { ...ZERO_COUNTS }
+  for (const n of COUNT_NAMES) counts[n] = Number(item.counts?.M?.[n]?.N ?? '0')
+  return {
+    passStartedAt: item.passStartedAt?.S ?? '',
+    after: item.after?.S,
+    done: item.done?.BOOL === true,
+    counts,
+    updatedAt: item.updatedAt?.S ?? ''
+  }
+}
 
 /** The control-table store of one bucket pair (keyed by the blue bucket). */
 export function controlTableCopyStore(
@@ -104,7 +117,7 @@ export function controlTableCopyStore(
   blue: string,
   backoff: Backoff
 ): CopyStore {
-  const pk = pkOf(blue)
+  const pk = bucketPk(blue)
   return {
     async load() {
       const out = await dynamodb.send(
@@ -114,19 +127,7 @@ export function controlTableCopyStore(
           ConsistentRead: true
         })
       )
-      const item = out.Item
-      let checkpoint: CopyCheckpoint | undefined
-      if (item !== undefined) {
-        const counts: CopyCounts = { ...ZERO_COUNTS }
-        for (const n of COUNT_NAMES) counts[n] = Number(item.counts?.M?.[n]?.N ?? '0')
-        checkpoint = {
-          passStartedAt: item.passStartedAt?.S ?? '',
-          after: item.after?.S,
-          done: item.done?.BOOL === true,
-          counts,
-          updatedAt: item.updatedAt?.S ?? ''
-        }
-      }
+      const checkpoint = out.Item === undefined ? undefined : parseCheckpoint(out.Item)
       const records = new Map<string, EtagRecord>()
       const pages = paginateQuery(
         { client: dynamodb },

@@ -29,6 +29,7 @@
  *   the same time may produce one event; the function re-reads blue for every event, so order and
  *   duplicates do not matter, and `replicate verify` proves the result.
  */
+import { createHash } from 'node:crypto'
 import type { Versioning } from '../../aws/s3.js'
 import type { BucketPair } from './pairing.js'
 
@@ -49,25 +50,31 @@ export interface DeliveryNames {
   queue: string
 }
 
-/** Our rule and queue, named after the replication function (`<fn>-s3`, `<fn>-s3-events`). */
+/**
+ * Our rule and queue, named after the replication function (`<fn>-s3`, `<fn>-s3-events`); a
+ * rule name that would pass EventBridge's 64 characters is shortened with a hash.
+ */
 export function deliveryNames(functionName: string): DeliveryNames {
-  return {
-    rule: `${functionName}-s3`,
-    targetId: 'bluegreen-replication-queue',
-    queue: `${functionName}-s3-events`
-  }
+  const rule =
+    functionName.length + 3 <= 64
+      ? `${functionName}-s3`
+      : `bluegreen-replication-${createHash('sha256').update(functionName).digest('hex').slice(0, 16)}-s3`
+  return { rule, targetId: 'bluegreen-replication-queue', queue: `${functionName}-s3-events` }
 }
 
 /**
  * T0, from when the events are complete: `setUpAt` is when the last of the EventBridge switch,
  * the rule and the queue was put (or found), plus S3's propagation time.
  */
-export function eventsCompleteFrom(setUpAt: Date): Date {
-  return new Date(setUpAt.getTime() + NOTIFICATION_PROPAGATION_MS)
+export function eventsCompleteFrom(
+  setUpAt: Date,
+  propagationMs = NOTIFICATION_PROPAGATION_MS
+): Date {
+  return new Date(setUpAt.getTime() + propagationMs)
 }
 
 /** What discover reads about one bucket. */
-export interface BucketFacts {
+export interface BucketInfo {
   name: string
   access: 'ok' | 'missing' | 'forbidden'
   region: string | undefined
@@ -90,8 +97,8 @@ export interface BucketCheck {
  */
 export function checkPair(
   pair: BucketPair,
-  blue: BucketFacts,
-  green: BucketFacts,
+  blue: BucketInfo,
+  green: BucketInfo,
   region: string
 ): BucketCheck {
   const errors: string[] = []
@@ -106,7 +113,7 @@ export function checkPair(
       )
     if (facts.access === 'forbidden')
       errors.push(
-        `${side} bucket ${facts.name} cannot be read with these credentials (403): give the role s3:ListBucket and s3:GetObject on it (README, "IAM policy"), or check that it belongs to this account`
+        `${side} bucket ${facts.name} cannot be read with these credentials (403): give the role s3:ListBucket and s3:GetObject on it (README, "IAM policy"), or check that it belongs to this account; to leave the buckets out, set \`resources: tables\``
       )
   }
   if (blue.access === 'ok' && blue.region !== undefined && blue.region !== region)

@@ -27,8 +27,9 @@ export interface IgnoreRules {
   ignores(key: string): boolean
 }
 
+/** The rules of `patterns`; undefined: DEEP's default for the kind (an empty list ignores nothing). */
 export function ignoreRules(kind: BucketKind, patterns?: readonly string[]): IgnoreRules {
-  const list = patterns === undefined || patterns.length === 0 ? DEFAULT_IGNORE[kind] : patterns
+  const list = patterns ?? DEFAULT_IGNORE[kind]
   // allowRelativePaths: S3 keys may begin with "/" or "./"; they are matched as they are.
   const matcher: Ignore = ignore({ ignoreCase: false, allowRelativePaths: true }).add([...list])
   return {

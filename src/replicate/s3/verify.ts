@@ -51,7 +51,7 @@ const describe = (kind: DifferenceKind, entry: Merged): string => {
 }
 
 /** Reads both sides of a key again: undefined when they are equal now. */
-async function recheck(
+export async function recheckKey(
   deps: VerifyDeps,
   pair: BucketPair,
   key: string,
@@ -93,7 +93,7 @@ export async function verifyBucket(
     const batch = suspects
     suspects = []
     const kinds = await mapLimit(batch, options.concurrency ?? 16, (entry) =>
-      recheck(deps, pair, entry.key, records)
+      recheckKey(deps, pair, entry.key, records)
     )
     batch.forEach((entry, i) => {
       const kind = kinds[i]

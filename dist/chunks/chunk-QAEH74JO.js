@@ -1,4 +1,0 @@
-#!/usr/bin/env node
-import { createRequire as __bgCreateRequire } from 'node:module'; const require = __bgCreateRequire(import.meta.url);
-import{g as _}from"./chunk-NT5WBH4J.js";_();var e="1.0.0";export{e as a};
-//# sourceMappingURL=chunk-QAEH74JO.js.map
