@@ -7,16 +7,25 @@
  * links to the three hostnames.
  */
 import { formatRatio, percents, type Weights } from './inputs.js'
-import type { Report, StepStatus } from './report.js'
+import type {
+  ReplicationOverall,
+  Report,
+  Server,
+  StepStatus,
+  Traffic,
+  Transition
+} from './report.js'
 
 /** GitHub's own blue and green (Primer), used for the pie and the terminal. */
 export const COLOURS = { blue: '#0969da', green: '#1a7f37' } as const
 
 interface TableSection {
-  key: 'plan' | 'dns' | 'replication'
+  key: 'transition' | 'plan' | 'dns' | 'replication'
   title: string
   header: string[]
   rows: string[][]
+  /** A sentence above the table. */
+  lead?: string
   /** A sentence under the table. */
   footnote?: string
 }
@@ -30,8 +39,107 @@ function stateLine(report: Report): string | undefined {
   return `State: ${report.state} · Changed: ${report.changed ? 'yes' : 'no'}`
 }
 
+/** "split 9:1 (90 % blue, 10 % green)", "all-green (100 % green)", "not served by blue or green". */
+export function trafficWords(t: Traffic, domain: string): string {
+  if (t.state === undefined) {
+    return t.hosts[domain] === undefined
+      ? 'not served'
+      : 'served by a distribution other than blue and green'
+  }
+  if (t.weights === undefined) return `${t.state} (ratio not recorded)`
+  const p = percents(t.weights)
+  const share =
+    t.state === 'split'
+      ? `${p.blue} % blue, ${p.green} % green`
+      : t.state === 'all-blue'
+        ? '100 % blue'
+        : '100 % green'
+  return t.state === 'split'
+    ? `split ${formatRatio(t.weights)} (${share})`
+    : `${t.state} (${share})`
+}
+
+/** "blue E1…", "the router E3… (302s by 9:1)", "nothing": who serves a hostname. */
+function serverWithId(server: Server | undefined, t: Transition, traffic: Traffic): string {
+  switch (server) {
+    case undefined:
+      return 'nothing'
+    case 'other':
+      return 'another distribution'
+    case 'router': {
+      const ratio = traffic.weights === undefined ? '' : ` by ${formatRatio(traffic.weights)}`
+      const router = t.ids.router === undefined ? 'a new router' : `router ${t.ids.router}`
+      return `${router} (302s${ratio} to both hostnames)`
+    }
+    default:
+      return `${server} ${t.ids[server]}`
+  }
+}
+
+/** The headings of the comparison: what was found beside what is planned, or was done. */
+function transitionHeadings(report: Report, t: Transition): [string, string, string] {
+  if (t.done) return ['Before → after', 'before', 'after']
+  if (report.dryRun) return ['Now → planned', 'now', 'planned']
+  return ['Before → planned (not reached)', 'before', 'planned']
+}
+
+function transitionSection(report: Report): TableSection | undefined {
+  const t = report.transition
+  if (t === undefined) return undefined
+  const [heading, left, right] = transitionHeadings(report, t)
+  const { domain, blueHost, greenHost } = t.names
+  const host = (name: string, role: string): string[] => [
+    `${name} (${role})`,
+    serverWithId(t.before.hosts[name], t, t.before),
+    serverWithId(t.after.hosts[name], t, t.after)
+  ]
+  return {
+    key: 'transition',
+    title: heading,
+    header: ['', left, right],
+    rows: [
+      ['traffic', trafficWords(t.before, domain), trafficWords(t.after, domain)],
+      host(domain, 'viewers'),
+      host(blueHost, "blue's hostname"),
+      host(greenHost, "green's hostname")
+    ],
+    ...(t.waitsForDns
+      ? {
+          footnote: `The router takes ${domain} at the re-run after ${blueHost} and ${greenHost} resolve (the DNS records below).`
+        }
+      : {})
+  }
+}
+
+/** A table's or bucket's signed percent for a person: what the sign means, said. */
+export function progressWords(phase: string, progress: number | undefined): string {
+  if (phase === 'not prepared') return 'not prepared'
+  if (progress === undefined || !Number.isFinite(progress)) return '–'
+  if (progress < 0) return `${progress} % (copy ${100 + progress} % done)`
+  return `${progress} %`
+}
+
+/** The overall figure of a replicate run, in a sentence. */
+export function overallWords(o: ReplicationOverall): string {
+  if (o.prepared === 0) {
+    return o.pairs === 0
+      ? 'Nothing to replicate: no table or bucket pair was found.'
+      : 'Nothing prepared yet: run replicate prepare to copy blue to green.'
+  }
+  const pairs = `${o.pairs} pair${o.pairs === 1 ? '' : 's'}`
+  const unprepared =
+    o.prepared < o.pairs ? `; ${o.pairs - o.prepared} of them not prepared yet` : ''
+  if (o.progress < 0) {
+    return `Overall: ${o.progress} % — copying, ${100 + o.progress} % of ${pairs} copied${unprepared}.`
+  }
+  if (o.progress >= 100) return `Overall: 100 % — green has caught up with blue (${pairs}).`
+  return `Overall: ${o.progress} % — the slowest of ${pairs}${unprepared}.`
+}
+
 function tables(report: Report): TableSection[] {
   const out: TableSection[] = []
+  const transition = transitionSection(report)
+  if (transition !== undefined) out.push(transition)
   if (report.plan.length > 0) {
     out.push({
       key: 'plan',
@@ -64,9 +172,10 @@ function tables(report: Report): TableSection[] {
         t.blue,
         t.green,
         t.phase,
-        t.progress === undefined ? '–' : `${t.progress}%`,
+        progressWords(t.phase, t.progress),
         t.note
-      ])
+      ]),
+      ...(report.replication === undefined ? {} : { lead: overallWords(report.replication) })
     })
   }
   return out
@@ -174,7 +283,9 @@ export function renderSummary(report: Report): string {
   }
   for (const w of report.warnings) parts.push(quote('WARNING', w))
   for (const section of tables(report)) {
-    parts.push(`### ${section.title}`, markdownTable(section.header, section.rows))
+    parts.push(`### ${section.title}`)
+    if (section.lead !== undefined) parts.push(`**${section.lead}**`)
+    parts.push(markdownTable(section.header, section.rows))
     if (section.footnote !== undefined) parts.push(section.footnote.replace('manual', '**manual**'))
   }
   if (nothingToChange(report)) parts.push('Nothing to change: AWS already matches the request.')
@@ -293,7 +404,9 @@ export function renderText(report: Report, options: TextOptions): string {
       section.key === 'plan'
         ? planList(report, options.width ?? 100, paint)
         : textTable(section.header, section.rows)
-    lines.push(paint('bold', section.title), ...body)
+    lines.push(paint('bold', section.title))
+    if (section.lead !== undefined) lines.push(section.lead)
+    lines.push(...body)
     if (section.footnote !== undefined) lines.push(paint('dim', section.footnote))
     lines.push('')
   }

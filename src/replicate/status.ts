@@ -233,6 +233,11 @@ export function reportStatus(report: Report, state: ReplicationState): Replicati
   report.tables = statuses.map((s) => s.row)
   const progress = overallPercent(statuses)
   report.outputs.progress = String(progress)
+  report.replication = {
+    progress,
+    pairs: statuses.length,
+    prepared: statuses.filter((s) => s.row.phase !== 'not prepared').length
+  }
   const queue = state.queue
   if (queue === undefined) return { progress, failedBatches: 0 }
   if (queue.messages === undefined) {
