@@ -10,9 +10,16 @@ import {
 } from '../src/summary.js'
 
 /** The pie's theme: which colour mermaid gives its first and second slice. */
-function pieTheme(md: string): { pie1: string; pie2: string; slices: string[] } {
+function pieTheme(md: string): {
+  pie1: string
+  pie2: string
+  pieOpacity: string
+  slices: string[]
+} {
   const init = /%%\{init: (.*)\}%%/.exec(md)?.[1] ?? '{}'
-  const parsed = JSON.parse(init) as { themeVariables: { pie1: string; pie2: string } }
+  const parsed = JSON.parse(init) as {
+    themeVariables: { pie1: string; pie2: string; pieOpacity: string }
+  }
   const slices = [...md.matchAll(/^ {4}"(\w+)" : /gm)].map((m) => m[1] ?? '')
   return { ...parsed.themeVariables, slices }
 }
@@ -53,6 +60,8 @@ describe('job summary', () => {
     const theme = pieTheme(pie(weights))
     expect(theme.slices).toEqual(order)
     expect({ [order[0]]: theme.pie1, [order[1]]: theme.pie2 }).toEqual(COLOURS)
+    // Mermaid's default 70 % slice opacity would pale them into other colours.
+    expect(theme.pieOpacity).toBe('1')
   })
 
   it('a ramp run: its decision, what it did, who changed the rollout last, the alarms read', () => {
@@ -185,9 +194,12 @@ describe('publish: now → planned, before → after', () => {
 
   it('a dry run shows the state, ratio and servers it found beside the ones it would make', () => {
     const report = newReport('publish', true)
+    report.state = 'split'
     report.transition = transition(false)
     const md = renderSummary(report)
     expect(md).toContain('### Now → planned')
+    // The state is the one the run would make, and a dry run changes nothing.
+    expect(md).toContain('**State:** `split (planned)` · **Changed:** no (dry run)')
     expect(md).toContain('|  | now | planned |')
     expect(md).toContain('| traffic | all-blue (100 % blue) | split 9:1 (90 % blue, 10 % green) |')
     expect(md).toContain(
@@ -249,6 +261,10 @@ describe('replicate: the overall figure and the per-pair progress', () => {
       'Overall: -80 % — copying, 20 % of 3 pairs copied; 2 of them not prepared yet.'
     ],
     [{ progress: 42, pairs: 3, prepared: 3 }, 'Overall: 42 % — the slowest of 3 pairs.'],
+    [
+      { progress: 7, pairs: 2, prepared: 2, slowest: 'Orders' },
+      'Overall: 7 % — the slowest of 2 pairs, Orders.'
+    ],
     [
       { progress: 100, pairs: 1, prepared: 1 },
       'Overall: 100 % — green has caught up with blue (1 pair).'

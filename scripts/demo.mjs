@@ -124,7 +124,7 @@ async function loadWorld() {
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`
 
 function trafficLine(t) {
-  const pct = (n) => `${Math.round((n * 100) / VIEWERS.viewers)} %`
+  const pct = (n) => `${((n * 100) / VIEWERS.viewers).toFixed(1)} %`
   const none = t.none > 0 ? `, ${t.none} not served` : ''
   return `${t.requests} requests from ${VIEWERS.viewers} viewers: first visits ${t.blue} blue (${pct(t.blue)}) / ${t.green} green (${pct(t.green)})${none}; returning visits ${t.stayed} stayed on their colour, ${t.moved} moved`
 }

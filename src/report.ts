@@ -72,6 +72,8 @@ export interface ReplicationOverall {
   /** Pairs (tables and buckets) found, and how many of them prepare has started on. */
   pairs: number
   prepared: number
+  /** The pair the overall figure is of, once every pair is past its copy (the slowest). */
+  slowest?: string
 }
 
 /** A ramp run, for the summary: what it decided and did, and the alarms it read. */

@@ -34,9 +34,17 @@ function title(report: Report): string {
   return report.dryRun ? `bluegreen ${report.command} (dry run)` : `bluegreen ${report.command}`
 }
 
-function stateLine(report: Report): string | undefined {
+/** The state a run made (a dry run: would make) and whether it changed anything. */
+function stateParts(report: Report): { state: string; changed: string } | undefined {
   if (report.state === undefined) return undefined
-  return `State: ${report.state} · Changed: ${report.changed ? 'yes' : 'no'}`
+  return report.dryRun
+    ? { state: `${report.state} (planned)`, changed: 'no (dry run)' }
+    : { state: report.state, changed: report.changed ? 'yes' : 'no' }
+}
+
+function stateLine(report: Report): string | undefined {
+  const p = stateParts(report)
+  return p === undefined ? undefined : `State: ${p.state} · Changed: ${p.changed}`
 }
 
 /** "split 9:1 (90 % blue, 10 % green)", "all-green (100 % green)", "not served by blue or green". */
@@ -133,7 +141,8 @@ export function overallWords(o: ReplicationOverall): string {
     return `Overall: ${o.progress} % — copying, ${100 + o.progress} % of ${pairs} copied${unprepared}.`
   }
   if (o.progress >= 100) return `Overall: 100 % — green has caught up with blue (${pairs}).`
-  return `Overall: ${o.progress} % — the slowest of ${pairs}${unprepared}.`
+  const slowest = o.slowest === undefined ? '' : `, ${o.slowest}`
+  return `Overall: ${o.progress} % — the slowest of ${pairs}${slowest}${unprepared}.`
 }
 
 function tables(report: Report): TableSection[] {
@@ -247,7 +256,11 @@ export function pie(weights: Weights): string {
   const themeVariables = Object.fromEntries(
     slices.map(([colour], i) => [`pie${i + 1}`, COLOURS[colour]])
   )
-  const init = { theme: 'base', themeVariables: { ...themeVariables, pieStrokeColor: '#ffffff' } }
+  // Mermaid draws slices at 70 % opacity unless told: full opacity keeps them GitHub's blue and green.
+  const init = {
+    theme: 'base',
+    themeVariables: { ...themeVariables, pieOpacity: '1', pieStrokeColor: '#ffffff' }
+  }
   return [
     '```mermaid',
     `%%{init: ${JSON.stringify(init)}}%%`,
@@ -270,11 +283,9 @@ export function renderSummary(report: Report): string {
     )
   }
   if (report.weights !== undefined) parts.push(pie(report.weights))
-  const state = stateLine(report)
+  const state = stateParts(report)
   if (state !== undefined) {
-    parts.push(
-      `**State:** \`${report.state ?? ''}\` · **Changed:** ${report.changed ? 'yes' : 'no'}`
-    )
+    parts.push(`**State:** \`${state.state}\` · **Changed:** ${state.changed}`)
   }
   const rollout = rolloutParts(report)
   if (rollout !== undefined) {
