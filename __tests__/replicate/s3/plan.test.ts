@@ -404,7 +404,7 @@ describe('start', () => {
       control: control(record(BP, GP, { copyDoneAt: undefined, t0: ago(-60_000) }))
     }
     expect(() => planStart(due, START)).toThrow(
-      /needs its catch-up pass.*run `replicate prepare` again after then/
+      /needs its catch-up pass.*run `replicate prepare`.* again after then/
     )
     const unknown = prepared()
     if (unknown.fn) unknown.fn.environment.BLUEGREEN_BUCKET_MAP = bucketMap({ [BU]: undefined })
