@@ -2,6 +2,8 @@
  * The built action's log as the runner reads it: one ::error:: annotation per problem (not one
  * joined string), every summary warning also a ::warning::, and the default ratio said plainly.
  */
+import { usesDefaultRatio } from '../src/front.js'
+import { parseInputs } from '../src/inputs.js'
 import { runAction } from './helpers/action.js'
 
 describe('annotations of node dist/index.js', () => {
@@ -40,5 +42,12 @@ describe('annotations of node dist/index.js', () => {
     expect(warnings).toEqual([expect.stringMatching(/^::warning::No ratio given .*default 0:1/)])
     expect(run.summary).toContain('> [!WARNING]\n> No ratio given')
     expect(run.stdout.split('\n').filter((l) => l.startsWith('::error::'))).toHaveLength(1)
+  })
+
+  it('a ramp run takes its weights from its steps: no default-ratio notice', () => {
+    const base = { blue: 'stage:abcd1234', green: 'prod:wxyz0987', 'domain-name': 'www.deep.mg' }
+    const ramp = { ...base, ramp: '25,50,100', 'ramp-interval': '1h' }
+    expect(usesDefaultRatio(ramp, parseInputs(ramp))).toBe(false)
+    expect(usesDefaultRatio(base, parseInputs(base))).toBe(true)
   })
 })

@@ -1,10 +1,25 @@
 import { newReport } from '../src/report.js'
-import { COLOURS, pie, renderSummary, renderText } from '../src/summary.js'
+import type { Transition } from '../src/report.js'
+import {
+  COLOURS,
+  overallWords,
+  pie,
+  progressWords,
+  renderSummary,
+  renderText
+} from '../src/summary.js'
 
 /** The pie's theme: which colour mermaid gives its first and second slice. */
-function pieTheme(md: string): { pie1: string; pie2: string; slices: string[] } {
+function pieTheme(md: string): {
+  pie1: string
+  pie2: string
+  pieOpacity: string
+  slices: string[]
+} {
   const init = /%%\{init: (.*)\}%%/.exec(md)?.[1] ?? '{}'
-  const parsed = JSON.parse(init) as { themeVariables: { pie1: string; pie2: string } }
+  const parsed = JSON.parse(init) as {
+    themeVariables: { pie1: string; pie2: string; pieOpacity: string }
+  }
   const slices = [...md.matchAll(/^ {4}"(\w+)" : /gm)].map((m) => m[1] ?? '')
   return { ...parsed.themeVariables, slices }
 }
@@ -45,6 +60,8 @@ describe('job summary', () => {
     const theme = pieTheme(pie(weights))
     expect(theme.slices).toEqual(order)
     expect({ [order[0]]: theme.pie1, [order[1]]: theme.pie2 }).toEqual(COLOURS)
+    // Mermaid's default 70 % slice opacity would pale them into other colours.
+    expect(theme.pieOpacity).toBe('1')
   })
 
   it('a ramp run: its decision, what it did, who changed the rollout last, the alarms read', () => {
@@ -88,7 +105,7 @@ describe('job summary', () => {
     const md = renderSummary(report)
     expect(md).toContain('(dry run)')
     expect(md).toContain('> The run failed: boom\n> second line')
-    expect(md).toContain('| a\\|b | c | backfill | -40% |  |')
+    expect(md).toContain('| a\\|b | c | backfill | -40 % (copy 60 % done) |  |')
   })
 
   it('lists each problem of a failed run on its own', () => {
@@ -153,5 +170,121 @@ describe('job summary', () => {
         'www1.deep.mg  AAAA  d22.cloudfront.net  unchanged'
       ].join('\n')
     )
+  })
+})
+
+describe('publish: now → planned, before → after', () => {
+  const names = { domain: 'www.deep.mg', blueHost: 'www1.deep.mg', greenHost: 'www2.deep.mg' }
+  const transition = (done: boolean): Transition => ({
+    done,
+    names,
+    ids: { blue: 'E1BLUE', green: 'E2GREEN', router: undefined },
+    before: {
+      state: 'all-blue',
+      weights: { blue: 1, green: 0 },
+      hosts: { 'www.deep.mg': 'blue', 'www1.deep.mg': undefined, 'www2.deep.mg': 'green' }
+    },
+    after: {
+      state: 'split',
+      weights: { blue: 9, green: 1 },
+      hosts: { 'www.deep.mg': 'router', 'www1.deep.mg': 'blue', 'www2.deep.mg': 'green' }
+    },
+    waitsForDns: false
+  })
+
+  it('a dry run shows the state, ratio and servers it found beside the ones it would make', () => {
+    const report = newReport('publish', true)
+    report.state = 'split'
+    report.transition = transition(false)
+    const md = renderSummary(report)
+    expect(md).toContain('### Now → planned')
+    // The state is the one the run would make, and a dry run changes nothing.
+    expect(md).toContain('**State:** `split (planned)` · **Changed:** no (dry run)')
+    expect(md).toContain('|  | now | planned |')
+    expect(md).toContain('| traffic | all-blue (100 % blue) | split 9:1 (90 % blue, 10 % green) |')
+    expect(md).toContain(
+      '| www.deep.mg (viewers) | blue E1BLUE | a new router (302s by 9:1 to both hostnames) |'
+    )
+    expect(md).toContain("| www1.deep.mg (blue's hostname) | nothing | blue E1BLUE |")
+    expect(md).toContain("| www2.deep.mg (green's hostname) | green E2GREEN | green E2GREEN |")
+    const text = renderText(report, { colour: false })
+    expect(text).toMatch(/Now → planned\n\s+now\s+planned/)
+    expect(text).toMatch(/traffic\s+all-blue \(100 % blue\)\s+split 9:1/)
+  })
+
+  it('a finished run says before → after, and names the router it created by its id', () => {
+    const report = newReport('publish', false)
+    report.transition = {
+      ...transition(true),
+      ids: { ...transition(true).ids, router: 'E3ROUTER' }
+    }
+    const md = renderSummary(report)
+    expect(md).toContain('### Before → after')
+    expect(md).toContain('router E3ROUTER (302s by 9:1 to both hostnames)')
+    expect(md).not.toContain('new router')
+  })
+
+  it('a run that failed before the end does not claim the planned side was reached', () => {
+    const report = newReport('publish', false)
+    report.transition = transition(false)
+    report.errors.push('AccessDenied')
+    expect(renderSummary(report)).toContain('### Before → planned (not reached)')
+  })
+
+  it('manual DNS phase 1 says when the router takes the domain', () => {
+    const report = newReport('publish', true)
+    report.transition = { ...transition(false), waitsForDns: true }
+    expect(renderSummary(report)).toContain(
+      'The router takes www.deep.mg at the re-run after www1.deep.mg and www2.deep.mg resolve'
+    )
+  })
+})
+
+describe('replicate: the overall figure and the per-pair progress', () => {
+  it.each([
+    ['not prepared', -100, 'not prepared'],
+    ['backfill', -60, '-60 % (copy 40 % done)'],
+    ['copy (catch-up due)', -1, '-1 % (copy 99 % done)'],
+    ['ready', 0, '0 %'],
+    ['stream', 73, '73 %'],
+    ['terminated', undefined, '–'],
+    ['stream', Number.NaN, '–']
+  ] as const)('%s at %s reads "%s"', (phase, progress, words) => {
+    expect(progressWords(phase, progress)).toBe(words)
+  })
+
+  it.each([
+    [{ progress: -100, pairs: 3, prepared: 0 }, 'Nothing prepared yet: run replicate prepare'],
+    [{ progress: -70, pairs: 2, prepared: 2 }, 'Overall: -70 % — copying, 30 % of 2 pairs copied.'],
+    [
+      { progress: -80, pairs: 3, prepared: 1 },
+      'Overall: -80 % — copying, 20 % of 3 pairs copied; 2 of them not prepared yet.'
+    ],
+    [{ progress: 42, pairs: 3, prepared: 3 }, 'Overall: 42 % — the slowest of 3 pairs.'],
+    [
+      { progress: 7, pairs: 2, prepared: 2, slowest: 'Orders' },
+      'Overall: 7 % — the slowest of 2 pairs, Orders.'
+    ],
+    [
+      { progress: 100, pairs: 1, prepared: 1 },
+      'Overall: 100 % — green has caught up with blue (1 pair).'
+    ]
+  ])('%j', (overall, words) => {
+    expect(overallWords(overall)).toContain(words)
+  })
+
+  it('the summary puts the overall figure above the rows, and no −100 % for a pair not prepared', () => {
+    const report = newReport('replicate status', false)
+    report.tables.push(
+      { blue: 'Orders', green: 'OrdersG', phase: 'not prepared', progress: -100, note: '' },
+      { blue: 's3://blue', green: 's3://green', phase: 'not prepared', progress: -100, note: '' }
+    )
+    report.replication = { progress: -100, pairs: 2, prepared: 0 }
+    const md = renderSummary(report)
+    expect(md).toContain(
+      '### Replication\n\n**Nothing prepared yet: run replicate prepare to copy blue to green.**\n\n| blue | green |'
+    )
+    expect(md).not.toMatch(/-100 ?%|NaN/)
+    expect(renderText(report, { colour: false })).toContain('Nothing prepared yet')
   })
 })

@@ -8,10 +8,14 @@ import type { RawInputs, Request } from './inputs.js'
 import type { Logger } from './log.js'
 import type { Report } from './report.js'
 
-/** True when none of ratio, blue-percent, green-percent was given (publish then uses 0:1). */
+/**
+ * True when none of ratio, blue-percent, green-percent was given (publish then uses 0:1); a
+ * ramp's weights come from its steps, so a ramp run does not use the default.
+ */
 export function usesDefaultRatio(raw: RawInputs, request: Request): boolean {
   return (
     request.command === 'publish' &&
+    request.ramp === undefined &&
     (['ratio', 'blue-percent', 'green-percent'] as const).every(
       (name) => (raw[name] ?? '').trim() === ''
     )

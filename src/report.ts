@@ -36,6 +36,46 @@ export interface TableRow {
 
 export type PublishState = 'split' | 'all-blue' | 'all-green'
 
+/** What serves a hostname: a colour's distribution, the router's edge function, or another. */
+export type Server = 'blue' | 'green' | 'router' | 'other'
+
+/** The traffic of one side of a publish: the state and ratio, or why there is none. */
+export interface Traffic {
+  /** undefined: the domain is not served by blue, green or the router (or nothing serves it). */
+  state: PublishState | undefined
+  /** undefined with a split state: the router's tags record no ratio. */
+  weights: Weights | undefined
+  /** Who serves each hostname (undefined: nothing serves it). */
+  hosts: Record<string, Server | undefined>
+}
+
+/**
+ * publish's "now → planned" (a dry run, or a run that stopped before it finished) or
+ * "before → after" (a run that carried its plan out).
+ */
+export interface Transition {
+  done: boolean
+  /** D, B1, G2 in that order, as the rows of the comparison. */
+  names: { domain: string; blueHost: string; greenHost: string }
+  /** The distribution ids, for "blue E1…" (the router's is its id once this run created it). */
+  ids: { blue: string; green: string; router: string | undefined }
+  before: Traffic
+  after: Traffic
+  /** Manual DNS phase 1: the router waits for the records the operator creates. */
+  waitsForDns: boolean
+}
+
+/** `replicate` commands that read progress: the overall figure beside the per-pair rows. */
+export interface ReplicationOverall {
+  /** The signed percent of the `progress` output (see TableRow.progress). */
+  progress: number
+  /** Pairs (tables and buckets) found, and how many of them prepare has started on. */
+  pairs: number
+  prepared: number
+  /** The pair the overall figure is of, once every pair is past its copy (the slowest). */
+  slowest?: string
+}
+
 /** A ramp run, for the summary: what it decided and did, and the alarms it read. */
 export interface RolloutReport {
   /** The decision in one line (names the alarm and its reason when one stopped the ramp). */
@@ -62,6 +102,10 @@ export interface Report {
   tables: TableRow[]
   /** Set by a ramp run. */
   rollout?: RolloutReport
+  /** Set by publish once it has read AWS and planned. */
+  transition?: Transition
+  /** Set by the replicate commands that report progress. */
+  replication?: ReplicationOverall
   /** Output name → value, beyond `changed` (which is always set). */
   outputs: Record<string, string>
   warnings: string[]

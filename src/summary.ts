@@ -7,16 +7,25 @@
  * links to the three hostnames.
  */
 import { formatRatio, percents, type Weights } from './inputs.js'
-import type { Report, StepStatus } from './report.js'
+import type {
+  ReplicationOverall,
+  Report,
+  Server,
+  StepStatus,
+  Traffic,
+  Transition
+} from './report.js'
 
 /** GitHub's own blue and green (Primer), used for the pie and the terminal. */
 export const COLOURS = { blue: '#0969da', green: '#1a7f37' } as const
 
 interface TableSection {
-  key: 'plan' | 'dns' | 'replication'
+  key: 'transition' | 'plan' | 'dns' | 'replication'
   title: string
   header: string[]
   rows: string[][]
+  /** A sentence above the table. */
+  lead?: string
   /** A sentence under the table. */
   footnote?: string
 }
@@ -25,13 +34,121 @@ function title(report: Report): string {
   return report.dryRun ? `bluegreen ${report.command} (dry run)` : `bluegreen ${report.command}`
 }
 
-function stateLine(report: Report): string | undefined {
+/** The state a run made (a dry run: would make) and whether it changed anything. */
+function stateParts(report: Report): { state: string; changed: string } | undefined {
   if (report.state === undefined) return undefined
-  return `State: ${report.state} · Changed: ${report.changed ? 'yes' : 'no'}`
+  return report.dryRun
+    ? { state: `${report.state} (planned)`, changed: 'no (dry run)' }
+    : { state: report.state, changed: report.changed ? 'yes' : 'no' }
+}
+
+function stateLine(report: Report): string | undefined {
+  const p = stateParts(report)
+  return p === undefined ? undefined : `State: ${p.state} · Changed: ${p.changed}`
+}
+
+/** "split 9:1 (90 % blue, 10 % green)", "all-green (100 % green)", "not served by blue or green". */
+export function trafficWords(t: Traffic, domain: string): string {
+  if (t.state === undefined) {
+    return t.hosts[domain] === undefined
+      ? 'not served'
+      : 'served by a distribution other than blue and green'
+  }
+  if (t.weights === undefined) return `${t.state} (ratio not recorded)`
+  const p = percents(t.weights)
+  const share =
+    t.state === 'split'
+      ? `${p.blue} % blue, ${p.green} % green`
+      : t.state === 'all-blue'
+        ? '100 % blue'
+        : '100 % green'
+  return t.state === 'split'
+    ? `split ${formatRatio(t.weights)} (${share})`
+    : `${t.state} (${share})`
+}
+
+/** "blue E1…", "the router E3… (302s by 9:1)", "nothing": who serves a hostname. */
+function serverWithId(server: Server | undefined, t: Transition, traffic: Traffic): string {
+  switch (server) {
+    case undefined:
+      return 'nothing'
+    case 'other':
+      return 'another distribution'
+    case 'router': {
+      const ratio = traffic.weights === undefined ? '' : ` by ${formatRatio(traffic.weights)}`
+      const router = t.ids.router === undefined ? 'a new router' : `router ${t.ids.router}`
+      return `${router} (302s${ratio} to both hostnames)`
+    }
+    default:
+      return `${server} ${t.ids[server]}`
+  }
+}
+
+/** The headings of the comparison: what was found beside what is planned, or was done. */
+function transitionHeadings(report: Report, t: Transition): [string, string, string] {
+  if (t.done) return ['Before → after', 'before', 'after']
+  if (report.dryRun) return ['Now → planned', 'now', 'planned']
+  return ['Before → planned (not reached)', 'before', 'planned']
+}
+
+function transitionSection(report: Report): TableSection | undefined {
+  const t = report.transition
+  if (t === undefined) return undefined
+  const [heading, left, right] = transitionHeadings(report, t)
+  const { domain, blueHost, greenHost } = t.names
+  const host = (name: string, role: string): string[] => [
+    `${name} (${role})`,
+    serverWithId(t.before.hosts[name], t, t.before),
+    serverWithId(t.after.hosts[name], t, t.after)
+  ]
+  return {
+    key: 'transition',
+    title: heading,
+    header: ['', left, right],
+    rows: [
+      ['traffic', trafficWords(t.before, domain), trafficWords(t.after, domain)],
+      host(domain, 'viewers'),
+      host(blueHost, "blue's hostname"),
+      host(greenHost, "green's hostname")
+    ],
+    ...(t.waitsForDns
+      ? {
+          footnote: `The router takes ${domain} at the re-run after ${blueHost} and ${greenHost} resolve (the DNS records below).`
+        }
+      : {})
+  }
+}
+
+/** A table's or bucket's signed percent for a person: what the sign means, said. */
+export function progressWords(phase: string, progress: number | undefined): string {
+  if (phase === 'not prepared') return 'not prepared'
+  if (progress === undefined || !Number.isFinite(progress)) return '–'
+  if (progress < 0) return `${progress} % (copy ${100 + progress} % done)`
+  return `${progress} %`
+}
+
+/** The overall figure of a replicate run, in a sentence. */
+export function overallWords(o: ReplicationOverall): string {
+  if (o.prepared === 0) {
+    return o.pairs === 0
+      ? 'Nothing to replicate: no table or bucket pair was found.'
+      : 'Nothing prepared yet: run replicate prepare to copy blue to green.'
+  }
+  const pairs = `${o.pairs} pair${o.pairs === 1 ? '' : 's'}`
+  const unprepared =
+    o.prepared < o.pairs ? `; ${o.pairs - o.prepared} of them not prepared yet` : ''
+  if (o.progress < 0) {
+    return `Overall: ${o.progress} % — copying, ${100 + o.progress} % of ${pairs} copied${unprepared}.`
+  }
+  if (o.progress >= 100) return `Overall: 100 % — green has caught up with blue (${pairs}).`
+  const slowest = o.slowest === undefined ? '' : `, ${o.slowest}`
+  return `Overall: ${o.progress} % — the slowest of ${pairs}${slowest}${unprepared}.`
 }
 
 function tables(report: Report): TableSection[] {
   const out: TableSection[] = []
+  const transition = transitionSection(report)
+  if (transition !== undefined) out.push(transition)
   if (report.plan.length > 0) {
     out.push({
       key: 'plan',
@@ -64,9 +181,10 @@ function tables(report: Report): TableSection[] {
         t.blue,
         t.green,
         t.phase,
-        t.progress === undefined ? '–' : `${t.progress}%`,
+        progressWords(t.phase, t.progress),
         t.note
-      ])
+      ]),
+      ...(report.replication === undefined ? {} : { lead: overallWords(report.replication) })
     })
   }
   return out
@@ -138,7 +256,11 @@ export function pie(weights: Weights): string {
   const themeVariables = Object.fromEntries(
     slices.map(([colour], i) => [`pie${i + 1}`, COLOURS[colour]])
   )
-  const init = { theme: 'base', themeVariables: { ...themeVariables, pieStrokeColor: '#ffffff' } }
+  // Mermaid draws slices at 70 % opacity unless told: full opacity keeps them GitHub's blue and green.
+  const init = {
+    theme: 'base',
+    themeVariables: { ...themeVariables, pieOpacity: '1', pieStrokeColor: '#ffffff' }
+  }
   return [
     '```mermaid',
     `%%{init: ${JSON.stringify(init)}}%%`,
@@ -161,11 +283,9 @@ export function renderSummary(report: Report): string {
     )
   }
   if (report.weights !== undefined) parts.push(pie(report.weights))
-  const state = stateLine(report)
+  const state = stateParts(report)
   if (state !== undefined) {
-    parts.push(
-      `**State:** \`${report.state ?? ''}\` · **Changed:** ${report.changed ? 'yes' : 'no'}`
-    )
+    parts.push(`**State:** \`${state.state}\` · **Changed:** ${state.changed}`)
   }
   const rollout = rolloutParts(report)
   if (rollout !== undefined) {
@@ -174,7 +294,9 @@ export function renderSummary(report: Report): string {
   }
   for (const w of report.warnings) parts.push(quote('WARNING', w))
   for (const section of tables(report)) {
-    parts.push(`### ${section.title}`, markdownTable(section.header, section.rows))
+    parts.push(`### ${section.title}`)
+    if (section.lead !== undefined) parts.push(`**${section.lead}**`)
+    parts.push(markdownTable(section.header, section.rows))
     if (section.footnote !== undefined) parts.push(section.footnote.replace('manual', '**manual**'))
   }
   if (nothingToChange(report)) parts.push('Nothing to change: AWS already matches the request.')
@@ -293,7 +415,9 @@ export function renderText(report: Report, options: TextOptions): string {
       section.key === 'plan'
         ? planList(report, options.width ?? 100, paint)
         : textTable(section.header, section.rows)
-    lines.push(paint('bold', section.title), ...body)
+    lines.push(paint('bold', section.title))
+    if (section.lead !== undefined) lines.push(section.lead)
+    lines.push(...body)
     if (section.footnote !== undefined) lines.push(paint('dim', section.footnote))
     lines.push('')
   }

@@ -106,6 +106,23 @@ describeEmulator('publish on the emulator (built action)', () => {
     return all.find((d) => d.Id === id)?.DomainName ?? `missing ${id}`
   }
 
+  test('a dry run of 9:1 shows now → planned (who serves each name, the state and ratio) and changes nothing', async () => {
+    const before = await distributions()
+    const res = await runAction(inputs('9:1', { 'dry-run': 'true' }))
+    expect({ code: res.code, log: res.code === 0 ? '' : res.stdout }).toEqual({ code: 0, log: '' })
+    expect(res.outputs.changed).toBe('false')
+    expect(res.summary).toContain('### Now → planned')
+    expect(res.summary).toContain(
+      '| traffic | all-blue (100 % blue) | split 9:1 (90 % blue, 10 % green) |'
+    )
+    expect(res.summary).toContain(
+      `| ${D} (viewers) | blue ${blueId} | a new router (302s by 9:1 to both hostnames) |`
+    )
+    expect(res.summary).toContain(`| ${B1} (blue's hostname) | nothing | blue ${blueId} |`)
+    expect(res.summary).toContain(`- [${D} (viewers, served by blue)](https://${D})`)
+    expect((await distributions()).all).toEqual(before.all)
+  })
+
   test('9:1 from nothing: blue takes the wildcard, a router built from scratch holds D with the edge function', async () => {
     const res = await runAction(inputs('9:1'))
     expect({ code: res.code, log: res.code === 0 ? '' : res.stdout }).toEqual({ code: 0, log: '' })
@@ -161,6 +178,15 @@ describeEmulator('publish on the emulator (built action)', () => {
     expect(recs[`${D} A`]).toBe(domainOf(all, routerId))
     expect(recs[`${B1} A`]).toBe(domainOf(all, blueId))
     expect(recs[`${G2} A`]).toBe(domainOf(all, greenId))
+
+    // The summary names the router it made by its id and domain, never as "(new router)".
+    expect(res.summary).not.toContain('new router')
+    expect(res.summary).not.toContain('the router this run creates')
+    expect(res.summary).toContain('### Before → after')
+    expect(res.summary).toContain(`router ${routerId} (302s by 9:1 to both hostnames)`)
+    expect(res.summary).toMatch(new RegExp(`\\| Router: create .*\\| ${routerId} \\| done \\|`))
+    expect(res.summary).toContain(`| ${D} | A | ${domainOf(all, routerId)} | upserted |`)
+    expect(res.summary).toContain(`- [${D} (viewers, split 9:1 by the router)](https://${D})`)
   })
 
   test('the same 9:1 again changes nothing', async () => {
@@ -207,6 +233,9 @@ describeEmulator('publish on the emulator (built action)', () => {
     expect(cfg?.Origins?.Items?.[0]?.DomainName).toBe(domainOf(all, greenId))
     const recs = await records()
     for (const name of [D, B1, G2]) expect(recs[`${name} A`]).toBe(domainOf(all, greenId))
+    // The labels follow the state: green serves blue's hostname now.
+    expect(res.summary).toContain(`- [${B1} (blue's hostname, served by green)](https://${B1})`)
+    expect(res.summary).toContain(`| ${B1} (blue's hostname) | blue ${blueId} | green ${greenId} |`)
   })
 
   test('the same 0:1 again changes nothing', async () => {
@@ -237,6 +266,8 @@ describeEmulator('publish on the emulator (built action)', () => {
     })
     const recs = await records()
     for (const name of [D, B1, G2]) expect(recs[`${name} A`]).toBe(domainOf(all, greenId))
+    // Green serves every name, the router is gone: the labels say so.
+    expect(res.summary).toContain(`- [${B1} (blue's hostname, served by green)](https://${B1})`)
   })
 })
 

@@ -12,6 +12,8 @@ import { BlueGreenError } from '../../src/errors.js'
 import { edgeFunctionName } from '../../src/publish/discover.js'
 import { buildEdgePackage } from '../../src/publish/edge-package.js'
 import { CLEANUP_WARNING, plan } from '../../src/publish/plan.js'
+import { linksOf, nameNewRouter, transitionOf } from '../../src/publish/transition.js'
+import { newReport } from '../../src/report.js'
 import type {
   DistFacts,
   DistKey,
@@ -933,5 +935,100 @@ describe("a ramp's record in the router's tags", () => {
     expect(check(allBlue, '1:0', { rolloutTags: first, rolloutFirst: first }).kinds).toEqual([
       'router-tags'
     ])
+  })
+})
+
+describe('now → planned: who serves D, B1 and G2 before and after a plan', () => {
+  const transition = (o: Observed, ratio: string, extra: Partial<PlanRequest> = {}) => {
+    const r = request(ratio, { greenAliasConsent: true, ...extra })
+    return transitionOf(o, plan(o, r), r.weights)
+  }
+
+  test('first split: all-blue with B1 unserved now; the router by 9:1, blue and green planned', () => {
+    const t = transition(NONE(), '9:1')
+    expect(t.before).toEqual({
+      state: 'all-blue',
+      weights: { blue: 1, green: 0 },
+      hosts: { [D]: 'blue', [B1]: undefined, [G2]: 'green' }
+    })
+    expect(t.after).toEqual({
+      state: 'split',
+      weights: { blue: 9, green: 1 },
+      hosts: { [D]: 'router', [B1]: 'blue', [G2]: 'green' }
+    })
+    expect(t.ids).toEqual({ blue: 'B', green: 'G', router: undefined })
+    expect(t.waitsForDns).toBe(false)
+  })
+
+  test("a split at the ratio the router's tags record, to 0:1: green serves every name after", () => {
+    const t = transition(SPLIT(), '0:1')
+    expect(t.before).toMatchObject({ state: 'split', weights: { blue: 9, green: 1 } })
+    expect(t.before.hosts).toEqual({ [D]: 'router', [B1]: 'blue', [G2]: 'green' })
+    expect(t.after).toEqual({
+      state: 'all-green',
+      weights: { blue: 0, green: 1 },
+      hosts: { [D]: 'green', [B1]: 'green', [G2]: 'green' }
+    })
+    expect(t.ids.router).toBe('R')
+  })
+
+  test("a router whose tags record another pair: split, ratio unknown (not another pair's ratio)", () => {
+    const o = observed({
+      blue: [W],
+      green: [G2],
+      router: router([D], 'edge', { tags: { ...TAGS('3:1'), 'bluegreen:blue': 'OTHER' } })
+    })
+    expect(transition(o, '1:1').before).toMatchObject({ state: 'split', weights: undefined })
+  })
+
+  test('manual DNS phase 1: D stays on blue, and the plan says the router waits for the records', () => {
+    const o: Observed = {
+      ...NONE(),
+      resolution: [B1, G2].map((host) => ({ host, resolves: false, detail: 'NXDOMAIN' }))
+    }
+    const t = transition(o, '9:1')
+    expect(t.waitsForDns).toBe(true)
+    expect(t.after).toMatchObject({ state: 'all-blue', hosts: { [D]: 'blue', [B1]: 'blue' } })
+  })
+
+  test('links follow the state: after 0:1 the blue hostname says green serves it', () => {
+    const t = transition(SPLIT(), '0:1')
+    expect(linksOf(t.names, t.after).map((l) => l.label)).toEqual([
+      `${D} (viewers, served by green)`,
+      `${B1} (blue's hostname, served by green)`,
+      `${G2} (green's hostname)`
+    ])
+    expect(linksOf(t.names, t.before).map((l) => l.label)).toEqual([
+      `${D} (viewers, split 9:1 by the router)`,
+      `${B1} (blue's hostname)`,
+      `${G2} (green's hostname)`
+    ])
+    expect(linksOf(t.names, undefined).map((l) => l.label)).toEqual([
+      `${D} (viewers)`,
+      `${B1} (blue's hostname)`,
+      `${G2} (green's hostname)`
+    ])
+  })
+
+  test('once the router is created, its rows and DNS rows name its real id and domain', () => {
+    const o = NONE()
+    const p = plan(o, request('9:1', { greenAliasConsent: true }))
+    const report = newReport('publish', false)
+    report.plan = p.steps.map((s) => ({
+      description: s.description,
+      resource: s.resource,
+      status: 'planned'
+    }))
+    report.dns = [
+      { name: D, type: 'CNAME', target: '(the router this run creates)', status: 'planned' }
+    ]
+    report.transition = transitionOf(o, p, { blue: 9, green: 1 })
+    expect(report.plan.map((r) => r.resource)).toContain('(new router)')
+    nameNewRouter(report, 0, { id: 'E2ROUTER', domainName: 'd9.cloudfront.net' })
+    const text = JSON.stringify(report.plan)
+    expect(text).not.toContain('(new router)')
+    expect(report.plan.map((r) => r.resource)).toContain('E2ROUTER')
+    expect(report.dns[0]?.target).toBe('d9.cloudfront.net')
+    expect(report.transition.ids.router).toBe('E2ROUTER')
   })
 })

@@ -9,6 +9,7 @@
 import type { Context } from '../context.js'
 import { BlueGreenError } from '../errors.js'
 import type { DnsRow } from '../report.js'
+import { nameNewRouter } from './transition.js'
 import {
   createDistributionWithTags,
   type DistributionConfig,
@@ -241,6 +242,7 @@ export async function apply(input: ApplyInput): Promise<ApplyResult> {
         })
         live.router = await createRouter(config, step.tags)
         mutated()
+        nameNewRouter(report, input.rowOffset, live.router)
         log.info(`Router ${live.router.id} created (${live.router.domainName})`)
         return
       }

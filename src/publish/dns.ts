@@ -69,7 +69,7 @@ function dnsSteps(observed: Observed, records: WantedRecord[]): Step[] {
     zoneName: zone.zoneName,
     records: list,
     description: `Route53 (${zone.zoneName}): ${list.map((r) => `${r.name} ${r.type} → ${r.dist}`).join('; ')}`,
-    resource: list.map((r) => r.name).join(', ')
+    resource: [...new Set(list.map((r) => r.name))].join(', ')
   }))
 }
 
@@ -121,7 +121,7 @@ export function placeDns(
         .map((r) => r.name)
         .filter((n, i, a) => a.indexOf(n) === i)
         .join(' and ')} (INSYNC) before the router sends viewers there`,
-      resource: early.map((r) => r.name).join(', ')
+      resource: [...new Set(early.map((r) => r.name))].join(', ')
     }
     // Only a router step that turns the edge on needs them answered first.
     if (routerOn !== -1) out.splice(routerOn, 0, sync)

@@ -14,7 +14,8 @@ import { ensureReplicationCaughtUp, noteGreenTraffic } from './data-replicate.js
 import { type Discovery, discover } from './discover.js'
 import { buildEdgePackage, EDGE_FUNCTION, type EdgePackage } from './edge-package.js'
 import { CLEANUP_WARNING, plan } from './plan.js'
-import { type DesiredEdge, type Plan, stateOf } from './types.js'
+import { linksOf, transitionOf } from './transition.js'
+import { type DesiredEdge, NEW_ROUTER_DOMAIN, type Plan, stateOf } from './types.js'
 
 /** Fresh reads and plans after a PreconditionFailed, before giving up. */
 export const MAX_PLAN_ATTEMPTS = 3
@@ -62,11 +63,13 @@ export async function publish(
     'green-percent': pct.green,
     state
   })
-  report.links = [
-    { label: `${request.domainName} (viewers)`, url: `https://${request.domainName}` },
-    { label: `${request.blueHostname} (blue)`, url: `https://${request.blueHostname}` },
-    { label: `${request.greenHostname} (green)`, url: `https://${request.greenHostname}` }
-  ]
+  const hostNames = {
+    domain: request.domainName,
+    blueHost: request.blueHostname,
+    greenHost: request.greenHostname
+  }
+  // Labelled by who serves each name once that is known (after a dry run: now; after a run: then).
+  report.links = linksOf(hostNames, undefined)
 
   const edge: EdgePackage | undefined =
     state === 'split'
@@ -123,6 +126,12 @@ export async function publish(
       rolloutFirst: target?.first
     })
     record(ctx, p, discovery, doneRows)
+    // A re-plan after a concurrent change keeps what the first read found as "before".
+    const transition = transitionOf(discovery.observed, p, request.weights)
+    report.transition =
+      report.transition === undefined
+        ? transition
+        : { ...transition, before: report.transition.before }
     const reason = discovery.manualReason
     const fallback = `DNS falls back to manual: ${reason ?? ''}. Create the records listed under DNS.`
     if (reason !== undefined && !report.warnings.includes(fallback)) report.warnings.push(fallback)
@@ -147,6 +156,7 @@ export async function publish(
     }
     if (attempt === 1) await noteGreenTraffic(request, ctx)
     if (request.dryRun) {
+      report.links = linksOf(hostNames, report.transition.before)
       setOutputs(ctx, {
         routerId: discovery.observed.router?.id,
         edgeVersionArn: discovery.routerEdgeArn,
@@ -167,6 +177,9 @@ export async function publish(
         apply({ ctx, discovery, plan: p, edge, rowOffset: doneRows.length })
       )
       setOutputs(ctx, result)
+      const t = report.transition
+      report.transition = { ...t, done: true, ids: { ...t.ids, router: result.routerId } }
+      report.links = linksOf(hostNames, report.transition.after)
       return
     } catch (error) {
       if (error instanceof DnsWriteDenied && forceManual === undefined) {
@@ -235,7 +248,7 @@ function record(ctx: Context, p: Plan, d: Discovery, doneRows: PlanRow[]): void 
     return {
       name: r.name,
       type: r.type,
-      target: facts?.domainName ?? '(the router this run creates)',
+      target: facts?.domainName ?? NEW_ROUTER_DOMAIN,
       status:
         p.dnsMode === 'manual'
           ? 'manual'

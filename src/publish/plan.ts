@@ -11,10 +11,19 @@ import { ROLLOUT_TAGS } from '../rollout/tags.js'
 import { CLEANUP_WARNING, cleanupSteps } from './cleanup.js'
 import { placeDns, wantedRecords } from './dns.js'
 import { preflight } from './preflight.js'
-import { type Abs, applyMove, managedOf, type Move, planAliases, sorted } from './search.js'
+import {
+  type Abs,
+  applyMove,
+  managedOf,
+  type Move,
+  planAliases,
+  servingOf,
+  sorted
+} from './search.js'
 import { routerCarries, routerTags, routerTagsDescribe } from './tags.js'
 import {
   type DistKey,
+  NEW_ROUTER,
   type Observed,
   type Plan,
   type PlanRequest,
@@ -52,7 +61,7 @@ export function plan(observed: Observed, request: PlanRequest): Plan {
   const ids: Record<DistKey, string> = {
     blue: observed.blue.id,
     green: observed.green.id,
-    router: observed.router?.id ?? '(new router)'
+    router: observed.router?.id ?? NEW_ROUTER
   }
   const recordsFirst = needsRecordsFirst(observed, state)
 
@@ -186,7 +195,8 @@ export function plan(observed: Observed, request: PlanRequest): Plan {
     },
     edgeVersionArn: observed.edge?.desiredVersionArn,
     dnsFallback: request.dns === 'auto',
-    waitTimeoutMs: request.waitTimeoutMs
+    waitTimeoutMs: request.waitTimeoutMs,
+    serving: { before: servingOf(observed), after: aliases.target.colours }
   }
 }
 

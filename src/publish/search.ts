@@ -25,8 +25,11 @@ import type {
   Observed,
   PublishState,
   RouterMode,
+  ServedBy,
   TargetRouterMode
 } from './types.js'
+
+export type { ServedBy } from './types.js'
 
 export interface RouterAbs {
   aliases: string[]
@@ -39,8 +42,6 @@ export interface Abs {
   green: string[]
   router: RouterAbs | undefined
 }
-
-export type ServedBy = Colour | 'router' | 'other'
 
 export interface Target {
   abs: Abs
@@ -382,6 +383,22 @@ export interface AliasPlan {
   path: Move[]
   groups: Move[][]
   safety: Safety
+}
+
+/** Who serves D, B1 and G2 in what discover read (two exact holders: nobody can tell). */
+export function servingOf(observed: Observed): Record<string, ServedBy | undefined> {
+  const { names } = observed
+  const start = absOf(observed, managedOf(names))
+  const env: Env = {
+    names,
+    enabled: { blue: observed.blue.enabled, green: observed.green.enabled }
+  }
+  return Object.fromEntries(
+    [names.domain, names.blueHost, names.greenHost].map((h) => {
+      const by = servedBy(start, h, env)
+      return [h, by === 'ambiguous' ? undefined : by]
+    })
+  )
 }
 
 /** The shortest safe path to the target; undefined when there is none. */

@@ -3,11 +3,18 @@
  * PlanRequest → Plan) and apply (which carries out a Plan with the raw configs discover read).
  * Types and constants only: no AWS SDK, no I/O.
  */
-import type { PublishState } from '../report.js'
+import type { PublishState, Server } from '../report.js'
 
 export type { PublishState } from '../report.js'
 export type Colour = 'blue' | 'green'
 export type DistKey = 'blue' | 'green' | 'router'
+/** What serves a hostname: a colour, the router's edge function, or a distribution not ours. */
+export type ServedBy = Server
+
+/** The resource of a row about a router this run has not created yet (apply names it after). */
+export const NEW_ROUTER = '(new router)'
+/** The target of a DNS row that points at a router this run has not created yet. */
+export const NEW_ROUTER_DOMAIN = '(the router this run creates)'
 
 /**
  * What the router distribution does: `edge` = the router shape with the desired edge version on
@@ -252,6 +259,11 @@ export interface Plan {
   /** A Route53 AccessDenied on a record write may fall back to manual (dns: auto). */
   dnsFallback: boolean
   waitTimeoutMs: number
+  /**
+   * Who serves D, B1 and G2 as read (undefined: nobody, or a disabled holder) and once this
+   * plan is carried out (manual DNS phase 1: the router-free state it stops at).
+   */
+  serving: { before: Record<string, ServedBy | undefined>; after: Record<string, ServedBy> }
 }
 
 export interface ApplyResult {

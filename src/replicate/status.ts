@@ -233,6 +233,15 @@ export function reportStatus(report: Report, state: ReplicationState): Replicati
   report.tables = statuses.map((s) => s.row)
   const progress = overallPercent(statuses)
   report.outputs.progress = String(progress)
+  const slowest = statuses.every((s) => s.backfillDone)
+    ? statuses.find((s) => s.row.progress === progress)?.row.blue
+    : undefined
+  report.replication = {
+    progress,
+    pairs: statuses.length,
+    prepared: statuses.filter((s) => s.row.phase !== 'not prepared').length,
+    ...(slowest === undefined ? {} : { slowest })
+  }
   const queue = state.queue
   if (queue === undefined) return { progress, failedBatches: 0 }
   if (queue.messages === undefined) {

@@ -68,6 +68,9 @@ test('replicate prepare --dry-run lists every bucket change and makes none', asy
   ])
     expect(run.summary).toContain(call)
   expect(run.summary).toContain(BLUE)
+  // Nothing is prepared yet: the summary says so, rather than a figure of −100 %.
+  expect(run.summary).toContain('**Nothing prepared yet: run replicate prepare')
+  expect(run.summary).not.toMatch(/-100 ?%|NaN/)
   expect(await rawNotification(BLUE)).toBe(original)
   expect(await readControl(clients().dynamodb, names.controlTable)).toBeUndefined()
 })
@@ -99,6 +102,7 @@ test('prepare, start, status, verify, stop and terminate through the action; the
   const status = await runAction({ ...inputs, command: 'replicate status' })
   expect(status.outputs.progress).toBe('100')
   expect(status.summary).toContain(`s3://${BLUE}`)
+  expect(status.summary).toContain('**Overall: 100 % — green has caught up with blue (1 pair).**')
   const verified = await runAction({ ...inputs, command: 'replicate verify' })
   expect(verified.code).toBe(0)
   expect(verified.outputs.differences).toBe('0')
