@@ -11,7 +11,7 @@
  * The work of the replication function (it runs with its own role) is done in-process, beside the
  * proxy, so its calls are not charged to the workflow's role.
  */
-import { DeleteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb'
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb'
 import { DeleteObjectCommand } from '@aws-sdk/client-s3'
 import { DescribeStreamCommand } from '@aws-sdk/client-dynamodb-streams'
 import {
@@ -32,7 +32,6 @@ import { strToU8, zipSync } from 'fflate'
 import type { DynamoDBRecord } from 'aws-lambda'
 import { describeTable } from '../src/aws/dynamodb.js'
 import { getQueue } from '../src/aws/sqs.js'
-import { readControl } from '../src/replicate/control.js'
 import { replicationNames } from '../src/replicate/names.js'
 import { deliveryNames } from '../src/replicate/s3/delivery.js'
 import { runAction } from './helpers/action.js'
@@ -50,6 +49,7 @@ import { createSite, type Site } from './helpers/site.js'
 import { createTable, deep, hashKey, makeCtx, readStream, seed } from './replicate/helpers.js'
 import { applyRecords } from '../src/replicate/function/apply.js'
 import { clients, createBucket, deliverEvents, put } from './replicate/s3/helpers.js'
+import { bucketT0Reached as bucketT0Reached_ } from './helpers/bucket-clock.js'
 
 const hasEmulator = (process.env.AWS_ENDPOINT_URL ?? '').startsWith('http://127.0.0.1:')
 const describeEmulator = hasEmulator ? describe : describe.skip
@@ -91,18 +91,8 @@ async function tableChanges(): Promise<void> {
 }
 
 /** The recorded T0 of the bucket pair moved to just after its first copy pass began. */
-async function bucketT0Reached(): Promise<void> {
-  const control = await readControl(clients().dynamodb, NAMES.controlTable)
-  const started = Date.parse(control?.buckets.get(BLUE_BUCKET)?.copy?.passStartedAt ?? '')
-  await clients().dynamodb.send(
-    new UpdateItemCommand({
-      TableName: NAMES.controlTable,
-      Key: { pk: { S: `bucket#${BLUE_BUCKET}` }, sk: { S: 'pair' } },
-      UpdateExpression: 'SET t0 = :t0',
-      ExpressionAttributeValues: { ':t0': { S: new Date(started + 1).toISOString() } }
-    })
-  )
-}
+const bucketT0Reached = () =>
+  bucketT0Reached_(clients().dynamodb, NAMES.controlTable, [BLUE_BUCKET])
 
 const lambda = new LambdaClient({ region: 'us-east-1' })
 

@@ -4,21 +4,16 @@
  * data (DynamoDB tables and S3 buckets of DEEP's stage and prod environments) and its traffic
  * sample. Nothing here is part of the action.
  */
-import {
-  CreateTableCommand,
-  DynamoDBClient,
-  PutItemCommand,
-  UpdateItemCommand
-} from '@aws-sdk/client-dynamodb'
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb'
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront'
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
-import { readControl } from '../../src/replicate/control.js'
 import { replicationNames } from '../../src/replicate/names.js'
 import {
   sampleTraffic,
   startEdgeStandIn,
   type EdgeStandIn
 } from '../../__tests__/helpers/edge-standin.js'
+import { bucketT0Reached } from '../../__tests__/helpers/bucket-clock.js'
 import { passTime } from '../../__tests__/helpers/ramp-clock.js'
 import { createSite, type Site } from '../../__tests__/helpers/site.js'
 
@@ -108,19 +103,11 @@ export async function createWorld(): Promise<World> {
 export async function eventDeliverySettled(world: World): Promise<void> {
   const names = replicationNames({ kind: 'deep', ...BLUE }, { kind: 'deep', ...GREEN })
   const db = new DynamoDBClient({ region: REGION })
-  const control = await readControl(db, names.controlTable)
-  for (const { blue } of world.buckets) {
-    const started = Date.parse(control?.buckets.get(blue)?.copy?.passStartedAt ?? '')
-    if (Number.isNaN(started)) continue
-    await db.send(
-      new UpdateItemCommand({
-        TableName: names.controlTable,
-        Key: { pk: { S: `bucket#${blue}` }, sk: { S: 'pair' } },
-        UpdateExpression: 'SET t0 = :t0',
-        ExpressionAttributeValues: { ':t0': { S: new Date(started + 1).toISOString() } }
-      })
-    )
-  }
+  await bucketT0Reached(
+    db,
+    names.controlTable,
+    world.buckets.map((b) => b.blue)
+  )
   db.destroy()
 }
 

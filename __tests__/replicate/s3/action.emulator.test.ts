@@ -5,7 +5,6 @@
  * status, verify, stop and terminate, with someone else's notification configuration exactly as
  * it was. Time to T0 is not waited out here: the test moves the recorded T0 back instead.
  */
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb'
 import { getRole } from '../../../src/aws/iam.js'
 import { getFunction } from '../../../src/aws/lambda.js'
 import { readControl } from '../../../src/replicate/control.js'
@@ -22,6 +21,7 @@ import {
   snapshot,
   theirNotifications
 } from './helpers.js'
+import { bucketT0Reached } from '../../helpers/bucket-clock.js'
 
 const BLUE = 'deep.stage.private.ac710001'
 const GREEN = 'deep.prod.private.ac710002'
@@ -39,18 +39,7 @@ beforeAll(async () => {
 })
 
 /** The recorded T0 of the pair moved to just after its first copy pass began (time passed). */
-async function t0Reached(): Promise<void> {
-  const control = await readControl(clients().dynamodb, names.controlTable)
-  const started = Date.parse(control?.buckets.get(BLUE)?.copy?.passStartedAt ?? '')
-  await clients().dynamodb.send(
-    new UpdateItemCommand({
-      TableName: names.controlTable,
-      Key: { pk: { S: `bucket#${BLUE}` }, sk: { S: 'pair' } },
-      UpdateExpression: 'SET t0 = :t0',
-      ExpressionAttributeValues: { ':t0': { S: new Date(started + 1).toISOString() } }
-    })
-  )
-}
+const t0Reached = () => bucketT0Reached(clients().dynamodb, names.controlTable, [BLUE])
 
 test('replicate prepare --dry-run lists every bucket change and makes none', async () => {
   const run = await runAction({ ...inputs, command: 'replicate prepare', 'dry-run': 'true' })

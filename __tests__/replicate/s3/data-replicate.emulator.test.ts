@@ -5,14 +5,13 @@
  * change of blue still waiting in the events queue holds traffic back; once the function has
  * applied it, traffic moves.
  */
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb'
 import { CloudFrontClient, ListDistributionsCommand } from '@aws-sdk/client-cloudfront'
-import { readControl } from '../../../src/replicate/control.js'
 import { replicationNames } from '../../../src/replicate/names.js'
 import { runAction } from '../../helpers/action.js'
 import { createSite, type Site } from '../../helpers/site.js'
 import { deep } from '../helpers.js'
 import { body, clients, createBucket, deliverEvents, put } from './helpers.js'
+import { bucketT0Reached } from '../../helpers/bucket-clock.js'
 
 const BLUE = 'deep.stage.private.abcd1234'
 const GREEN = 'deep.prod.private.wxyz0987'
@@ -56,16 +55,7 @@ test('traffic moves only once the buckets are copied and every event of blue is 
   expect(await body(GREEN, 'report 2026.pdf')).toBe('blue data')
 
   // T0 has come (moved back to just after the first pass began).
-  const control = await readControl(clients().dynamodb, names.controlTable)
-  const started = Date.parse(control?.buckets.get(BLUE)?.copy?.passStartedAt ?? '')
-  await clients().dynamodb.send(
-    new UpdateItemCommand({
-      TableName: names.controlTable,
-      Key: { pk: { S: `bucket#${BLUE}` }, sk: { S: 'pair' } },
-      UpdateExpression: 'SET t0 = :t0',
-      ExpressionAttributeValues: { ':t0': { S: new Date(started + 1).toISOString() } }
-    })
-  )
+  await bucketT0Reached(clients().dynamodb, names.controlTable, [BLUE])
   await put(BLUE, 'late.txt', 'written after the copy')
   const second = await runAction(inputs)
   expect(second.code).toBe(1)
