@@ -12,10 +12,11 @@
  *     then the engine's re-run over a copied bucket (a new pass that finds everything equal: the
  *     cost of resuming, or of prepare's catch-up pass after T0).
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
 import { CopyObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3'
 import { copySource, listObjects } from '../src/aws/s3.js'
 import { mapLimit } from '../src/concurrency.js'
+import { createControlTable } from '../src/replicate/control.js'
 import { controlTableCopyStore } from '../src/replicate/s3/checkpoint.js'
 import { copyBucket } from '../src/replicate/s3/copy.js'
 import { ignoreRules } from '../src/replicate/s3/ignore.js'
@@ -56,20 +57,7 @@ test(`bucket copy throughput against a raw CopyObject loop (${N} objects)`, asyn
   // The engine keeps its checkpoint in a DynamoDB control table on the same emulator.
   const dynamodb = new DynamoDBClient({ region: 'us-east-1' })
   const table = 'bench-s3-control'
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' }
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' }
-      ]
-    })
-  )
+  await createControlTable(dynamodb, table)
 
   /** Raw loop: list blue, then CopyObject each key, CONCURRENCY in flight. */
   const raw = async (green: string): Promise<number> => {

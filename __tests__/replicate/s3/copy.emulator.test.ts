@@ -2,7 +2,8 @@
  * On the emulator: the bucket copy of `replicate prepare` (exactly the objects not ignored, kept
  * faithfully, resumable, conditional on the listed version), and the bucket part of verify.
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb'
+import { createControlTable } from '../../../src/replicate/control.js'
 import { DeleteObjectCommand, PutBucketWebsiteCommand, S3Client } from '@aws-sdk/client-s3'
 import { REGION as TABLE_REGION } from '../helpers.js'
 import {
@@ -289,20 +290,7 @@ test('verify passes after the copy and fails after a hand-made difference (ignor
 test('the checkpoint and copy records live in the replication control table', async () => {
   const dynamodb = new DynamoDBClient({ region: TABLE_REGION })
   const table = `bluegreen-replication-s3-test-${n}`
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' }
-      ],
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' }
-      ]
-    })
-  )
+  await createControlTable(dynamodb, table)
   const backoff = { sleep: () => Promise.resolve() }
   const store = controlTableCopyStore(dynamodb, table, 'deep.stage.private.abcd1234', backoff)
   const other = controlTableCopyStore(dynamodb, table, 'deep.stage.public.abcd1234', backoff)
