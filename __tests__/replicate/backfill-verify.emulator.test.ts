@@ -17,7 +17,7 @@ import { resyncTable } from '../../src/replicate/repair.js'
 import { diffTable } from '../../src/replicate/verify.js'
 import { dynaliteEndpoint } from '../helpers/dynalite.js'
 import { emulatorEndpoint } from '../helpers/emulator.js'
-import { countItems, createTable, REGION } from './helpers.js'
+import { countItems, createScoredTable, createTable, REGION } from './helpers.js'
 
 const ENDPOINTS: [string, () => string][] = [
   ['moto', emulatorEndpoint],
@@ -168,24 +168,7 @@ describe.each(ENDPOINTS)('on %s', (name, endpointOf) => {
     const green = unique('green')
     const control = unique('control')
     await createTable(db, blue, { hash: ['pk', 'S'] })
-    await db.send(
-      new (await import('@aws-sdk/client-dynamodb')).CreateTableCommand({
-        TableName: green,
-        BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-        AttributeDefinitions: [
-          { AttributeName: 'pk', AttributeType: 'S' },
-          { AttributeName: 'score', AttributeType: 'N' }
-        ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: 'byScore',
-            KeySchema: [{ AttributeName: 'score', KeyType: 'HASH' }],
-            Projection: { ProjectionType: 'ALL' }
-          }
-        ]
-      })
-    )
+    await createScoredTable(db, green, 'pk')
     await createControlTable(db, control)
     for (const x of [blue, green, control]) await waitForTableActive(db, x, { minDelay: 1 })
     await db.send(

@@ -6,13 +6,7 @@
  * marker of a stream prepare turned on; T0 taken only once the stream is ENABLED. And for every
  * command: the dry run lists exactly the steps a real run then carries out.
  */
-import {
-  CreateTableCommand,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateTableCommand,
-  type DynamoDBClient
-} from '@aws-sdk/client-dynamodb'
+import { GetItemCommand, PutItemCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb'
 import { DescribeStreamCommand } from '@aws-sdk/client-dynamodb-streams'
 import { UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda'
 import { SendMessageCommand } from '@aws-sdk/client-sqs'
@@ -28,6 +22,7 @@ import { replicationNames } from '../../src/replicate/names.js'
 import { runAction } from '../helpers/action.js'
 import {
   countItems,
+  createScoredTable,
   createTable,
   deep,
   hashKey,
@@ -55,33 +50,12 @@ function env(n: number) {
   }
 }
 
-async function createScored(db: DynamoDBClient, name: string): Promise<void> {
-  await db.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [
-        { AttributeName: 'id', AttributeType: 'S' },
-        { AttributeName: 'score', AttributeType: 'N' }
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: 'byScore',
-          KeySchema: [{ AttributeName: 'score', KeyType: 'HASH' }],
-          Projection: { ProjectionType: 'ALL' }
-        }
-      ]
-    })
-  )
-}
-
 test('a batch green rejects fails until it reaches the failure queue; once the cause is fixed, repair empties the queue and verify passes', async () => {
   const e = env(1)
   const ctx = makeCtx()
   const db = ctx.clients.dynamodb
   await createTable(db, e.blue, { hash: ['id', 'S'] })
-  await createScored(db, e.green) // stricter than blue: score must be a number
+  await createScoredTable(db, e.green) // stricter than blue: score must be a number
   for (let i = 0; i < 20; i++) {
     await db.send(
       new PutItemCommand({ TableName: e.blue, Item: { ...hashKey(i), score: { N: String(i) } } })
@@ -267,7 +241,7 @@ test("green index keys that blue's items break are refused before anything chang
   const ctx = makeCtx()
   const db = ctx.clients.dynamodb
   await createTable(db, e.blue, { hash: ['id', 'S'] })
-  await createScored(db, e.green)
+  await createScoredTable(db, e.green)
   await db.send(
     new PutItemCommand({ TableName: e.blue, Item: { ...hashKey(1), score: { N: '1' } } })
   )

@@ -176,6 +176,36 @@ export async function createTable(
   )
 }
 
+/**
+ * A table keyed by `hash` (a string) with a global secondary index `byScore` on a numeric
+ * `score`: an item whose score is not a number is refused, as AWS refuses a write that breaks an
+ * index key's type.
+ */
+export async function createScoredTable(
+  db: DynamoDBClient,
+  name: string,
+  hash = 'id'
+): Promise<void> {
+  await db.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: hash, KeyType: 'HASH' }],
+      AttributeDefinitions: [
+        { AttributeName: hash, AttributeType: 'S' },
+        { AttributeName: 'score', AttributeType: 'N' }
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byScore',
+          KeySchema: [{ AttributeName: 'score', KeyType: 'HASH' }],
+          Projection: { ProjectionType: 'ALL' }
+        }
+      ]
+    })
+  )
+}
+
 export type KeyOf = (i: number) => Record<string, AttributeValue>
 
 export const hashKey: KeyOf = (i) => ({ id: { S: `item-${i}` } })

@@ -20,30 +20,13 @@ import {
 } from '@aws-sdk/client-lambda'
 import { CreateRoleCommand } from '@aws-sdk/client-iam'
 import { describeTable, setStream } from '../../src/aws/dynamodb.js'
-import { makeCtx } from './helpers.js'
+import { createScoredTable, makeCtx } from './helpers.js'
 
 const ctx = makeCtx()
 const db = ctx.clients.dynamodb
 
 test('a write that breaks an index key type is refused, as AWS does', async () => {
-  await db.send(
-    new CreateTableCommand({
-      TableName: 'patch-strict',
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [
-        { AttributeName: 'id', AttributeType: 'S' },
-        { AttributeName: 'score', AttributeType: 'N' }
-      ],
-      GlobalSecondaryIndexes: [
-        {
-          IndexName: 'byScore',
-          KeySchema: [{ AttributeName: 'score', KeyType: 'HASH' }],
-          Projection: { ProjectionType: 'ALL' }
-        }
-      ]
-    })
-  )
+  await createScoredTable(db, 'patch-strict')
   const mismatch = /Type mismatch for Index Key score Expected: N Actual: S IndexName: byScore/
   await expect(
     db.send(
