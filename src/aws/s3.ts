@@ -21,7 +21,6 @@ import {
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
-  GetBucketLocationCommand,
   GetBucketNotificationConfigurationCommand,
   GetBucketVersioningCommand,
   GetBucketWebsiteCommand,
@@ -358,10 +357,6 @@ export async function deleteObject(s3: S3Client, bucket: string, key: string): P
 /** Whether the bucket exists and this caller may read it. */
 export type BucketAccess = 'ok' | 'missing' | 'forbidden'
 
-export async function bucketAccess(s3: S3Client, bucket: string): Promise<BucketAccess> {
-  return (await headBucket(s3, bucket)).access
-}
-
 /**
  * HeadBucket: whether the bucket exists and may be read, and its region (S3 answers every
  * HeadBucket, even one sent to another region, with `x-amz-bucket-region`).
@@ -380,14 +375,6 @@ export async function headBucket(
       return { access: 'forbidden', region: undefined }
     throw error
   }
-}
-
-/** The bucket's region (GetBucketLocation: empty means us-east-1, `EU` is eu-west-1). */
-export async function bucketRegion(s3: S3Client, bucket: string): Promise<string> {
-  const out = await s3.send(new GetBucketLocationCommand({ Bucket: bucket }))
-  const location: string = out.LocationConstraint ?? ''
-  if (location === '') return 'us-east-1'
-  return location === 'EU' ? 'eu-west-1' : location
 }
 
 export type Versioning = 'Enabled' | 'Suspended' | 'Off'

@@ -100,12 +100,6 @@ export function logGroupArn(tableArn: string, functionName: string): string {
   return `arn:${partition}:logs:${region}:${account}:log-group:/aws/lambda/${functionName}:*`
 }
 
-/** `arn:<partition>:sqs:<region>:<account>:<queue>` from a table ARN. */
-export function queueArnOf(tableArn: string, queueName: string): string {
-  const [, partition = 'aws', , region = '', account = ''] = tableArn.split(':')
-  return `arn:${partition}:sqs:${region}:${account}:${queueName}`
-}
-
 /** Blue table → green table, in a stable order (the function's BLUEGREEN_TABLE_MAP). */
 export function tableMapOf(
   tables: readonly { blue: string; green: string }[]
@@ -191,11 +185,6 @@ export function policyFor(
         : arnIn(base, 'sqs', deliveryNames(state.names.functionName).queue),
     partition: base.partition
   })
-}
-
-export function tableArnOf(anyTableArn: string, table: string): string {
-  const base = anyTableArn.slice(0, anyTableArn.indexOf(':table/'))
-  return `${base}:table/${table}`
 }
 
 /**
