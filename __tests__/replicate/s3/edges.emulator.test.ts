@@ -238,7 +238,6 @@ test('a killed prepare resumes from its checkpoint without copying finished obje
   // Every object is on green and was copied exactly once over the two runs.
   expect(second.copies()).toBe(30 - 12)
   expect([...(await snapshot(clients().s3, 'kill-green')).keys()]).toEqual(keys)
-  expect(ctx.log.lines.join('\n')).toMatch(/resuming after "obj\//)
 })
 
 test('repair applies the S3 events in the failure queue key by key, and compares the buckets whole for a message it cannot read', async () => {
@@ -274,12 +273,12 @@ test('repair applies the S3 events in the failure queue key by key, and compares
   await replicate(req('status'), status, OPTIONS)
   expect(status.report.warnings.join(' ')).toMatch(/2 failed batches are in/)
 
-  const ctx = makeCtx()
-  await replicate(req('repair'), ctx, OPTIONS)
+  // A difference no event names: only the whole comparison (for the unreadable message) finds it.
+  await put('fix-green', 'first.txt', 'drifted on green')
+
+  await replicate(req('repair'), makeCtx(), OPTIONS)
   expect(await body('fix-green', 'late key.txt')).toBe('applied by repair')
-  expect(ctx.log.lines.join('\n')).toMatch(
-    /failure queue: 2 batches, 1 keys re-applied; compared whole: fix-blue/
-  )
+  expect(await body('fix-green', 'first.txt')).toBe('one')
   const after = makeCtx()
   await replicate(req('status'), after, OPTIONS)
   expect(after.report.warnings).toEqual([])
